@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The one header for everything that crosses the kernel/user boundary:
+ * every struct stored in a map or ring buffer, every enum whose values both
+ * sides agree on, and the country-code encoding. BPF programs and userspace
+ * include this same file; nothing here is defined anywhere else.
+ *
+ * Rules: fixed-width types only, no pointers, explicit padding, and a
+ * _Static_assert on the size of every struct.
+ */
+#ifndef CUSTOMS_ABI_H
+#define CUSTOMS_ABI_H
+
+#ifdef __BPF__
+/* vmlinux.h provides the __u8 .. __u64 types for BPF programs. */
+#else
+#include <linux/types.h>
+#endif
+
+#define CUSTOMS_ABI_VERSION 1
+
+/*
+ * Countries: an ISO 3166-1 alpha-2 code "AB" is the u16 index
+ * (A - 'A') * 26 + (B - 'A') + 1, so every two-letter code has an index with
+ * no table and the same arithmetic runs in BPF and userspace. Index 0 is
+ * "ZZ", unknown location: a zeroed key or value means unknown, never a real
+ * country. Which codes are assigned is userspace's business (country.h).
+ */
+#define COUNTRY_ZZ	0
+#define COUNTRY_MAX	(26 * 26 + 1)	/* indexes 0 .. 676 */
+
+static inline __u16 country_index(char a, char b)
+{
+	if (a >= 'a' && a <= 'z')
+		a = (char)(a - 'a' + 'A');
+	if (b >= 'a' && b <= 'z')
+		b = (char)(b - 'a' + 'A');
+	if (a < 'A' || a > 'Z' || b < 'A' || b > 'Z')
+		return COUNTRY_ZZ;
+	if (a == 'Z' && b == 'Z')
+		return COUNTRY_ZZ;
+	return (__u16)((a - 'A') * 26 + (b - 'A') + 1);
+}
+
+/* Writes two letters to out[0..1]; an out-of-range index reads as "ZZ". */
+static inline void country_code(__u16 idx, char out[2])
+{
+	if (idx == COUNTRY_ZZ || idx >= COUNTRY_MAX) {
+		out[0] = 'Z';
+		out[1] = 'Z';
+		return;
+	}
+	idx = (__u16)(idx - 1);
+	out[0] = (char)('A' + idx / 26);
+	out[1] = (char)('A' + idx % 26);
+}
+
+/*
+ * Packet classes counted by the parser probe (pktclass.bpf.c); they are the
+ * parser's view of a frame, shared so tests and tools name them alike.
+ */
+enum pkt_class {
+	PKT_CLASS_NON_IP = 0,
+	PKT_CLASS_IPV4_TCP,
+	PKT_CLASS_IPV4_UDP,
+	PKT_CLASS_IPV4_OTHER,
+	PKT_CLASS_IPV4_FRAG,	/* non-first fragment: no L4 header */
+	PKT_CLASS_IPV6_TCP,
+	PKT_CLASS_IPV6_UDP,
+	PKT_CLASS_IPV6_OTHER,
+	PKT_CLASS_IPV6_FRAG,	/* non-first fragment: no L4 header */
+	PKT_CLASS_MALFORMED,	/* header fields that cannot be true */
+	PKT_CLASS_TRUNCATED,	/* a header runs past the end of the data */
+	PKT_CLASS_MAX,
+};
+
+/* Outcome of parsing; everything but PARSE_OK is also a drop reason. */
+enum parse_status {
+	PARSE_OK = 0,
+	PARSE_NOT_IP,		/* not IPv4/IPv6 after at most two VLAN tags */
+	PARSE_TRUNCATED,	/* a header needed runs past data_end */
+	PARSE_BAD_L3,		/* impossible IPv4/IPv6 header field */
+	PARSE_BAD_L4,		/* impossible TCP header length */
+	PARSE_TOO_MANY_EXT,	/* IPv6 extension chain longer than we walk */
+	PARSE_VLAN_DEPTH,	/* more VLAN tags than we walk */
+	PARSE_STATUS_MAX,
+};
+
+/* pkt_meta.flags */
+#define PKT_F_FRAG		(1u << 0)	/* part of a fragmented datagram */
+#define PKT_F_FRAG_LATER	(1u << 1)	/* not the first fragment */
+#define PKT_F_IPV4_OPTIONS	(1u << 2)
+#define PKT_F_IPV6_EXT		(1u << 3)	/* at least one extension header */
+#define PKT_F_V4MAPPED		(1u << 4)	/* IPv6 address ::ffff:a.b.c.d seen */
+
+/*
+ * What the parser learned about one packet. Addresses are kept in network
+ * byte order in 16 bytes; an IPv4 address sits in addr[0]. Ports are in
+ * host byte order, zero when the packet carries no L4 header we read.
+ */
+struct pkt_meta {
+	__u32 saddr[4];
+	__u32 daddr[4];
+	__u32 l3_len;		/* IPv4 total length / IPv6 40 + payload length */
+	__u16 l3_off;		/* offset of the IP header from the start */
+	__u16 l4_off;		/* offset of the L4 header, 0 if none */
+	__u16 sport;
+	__u16 dport;
+	__u16 vlan_outer;	/* VLAN IDs, 0 when untagged */
+	__u16 vlan_inner;
+	__u8 family;		/* 0, 4 or 6 */
+	__u8 l4_proto;		/* IPPROTO_* of the final header */
+	__u8 tcp_flags;		/* byte 13 of the TCP header */
+	__u8 flags;		/* PKT_F_* */
+	__u8 vlan_depth;
+	__u8 ext_count;		/* IPv6 extension headers walked */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct pkt_meta) == 56, "pkt_meta layout");
+
+#endif /* CUSTOMS_ABI_H */
