@@ -118,4 +118,86 @@ struct pkt_meta {
 };
 _Static_assert(sizeof(struct pkt_meta) == 56, "pkt_meta layout");
 
+/*
+ * Verdicts, directions and layers: one table each, used by BPF, the policy
+ * compiler, the CLI and telemetry. Names for printing live in abi_names.h.
+ */
+enum verdict {
+	VERDICT_ALLOW = 0,
+	VERDICT_DENY = 1,
+	VERDICT_AUDIT = 2,	/* would deny: passes, counted as audit */
+	VERDICT_MAX,
+};
+
+enum direction {
+	DIR_INGRESS = 0,	/* towards the served model: client countries */
+	DIR_EGRESS = 1,		/* from a tenant out: destination countries */
+	DIR_MAX,
+};
+
+enum layer {
+	LAYER_XDP = 0,		/* XDP on a serving interface */
+	LAYER_SKB = 1,		/* cgroup_skb ingress/egress */
+	LAYER_SOCK = 2,		/* cgroup connect/sendmsg */
+	LAYER_MAX,
+};
+
+/* Ids the compiler hands out; 0 is "unknown" for both. */
+#define TENANT_UNKNOWN	0
+#define MODEL_UNKNOWN	0
+
+/*
+ * Access matrix: an array map with one row per (model, direction), key
+ * model * DIR_MAX + direction, each row a verdict byte per country index.
+ * Row 0/1 (model 0) holds the verdicts for traffic of no known model.
+ */
+#define ACCESS_ROW_LEN	680	/* COUNTRY_MAX rounded up to 8 */
+struct access_row {
+	__u8 verdict[ACCESS_ROW_LEN];
+};
+_Static_assert(sizeof(struct access_row) == ACCESS_ROW_LEN, "access_row layout");
+_Static_assert(ACCESS_ROW_LEN >= COUNTRY_MAX, "access_row holds every country");
+
+static inline __u32 access_row_key(__u32 model, enum direction dir)
+{
+	return model * DIR_MAX + (__u32)dir;
+}
+
+/* Who a packet belongs to: from the tenant map (cgroup) or endpoint map. */
+struct tenant_info {
+	__u32 tenant;
+	__u32 model;
+};
+_Static_assert(sizeof(struct tenant_info) == 8, "tenant_info layout");
+
+/*
+ * A served endpoint for XDP (which has no cgroup). addr is zero for a
+ * wildcard address; an IPv4 address sits in addr[0], network byte order.
+ */
+struct endpoint_key {
+	__u32 addr[4];
+	__u16 port;		/* host byte order */
+	__u8 proto;		/* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 family;		/* 4 or 6 */
+};
+_Static_assert(sizeof(struct endpoint_key) == 20, "endpoint_key layout");
+
+/* Counter key and value; counters are per-CPU. */
+struct meter_key {
+	__u32 tenant;
+	__u32 model;
+	__u16 country;
+	__u8 direction;		/* enum direction */
+	__u8 layer;		/* enum layer */
+	__u8 verdict;		/* enum verdict */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct meter_key) == 16, "meter_key layout");
+
+struct meter_value {
+	__u64 packets;
+	__u64 bytes;		/* L3 bytes: IP header + payload */
+};
+_Static_assert(sizeof(struct meter_value) == 16, "meter_value layout");
+
 #endif /* CUSTOMS_ABI_H */
