@@ -57,8 +57,9 @@ TESTLIB_SRCS	:= $(wildcard tests/lib/*.c)
 TESTLIB_SAN	:= $(BUILD)/san/libtest.a
 
 # Binaries: one folder each, every .c in it linked with the library.
-BINS		:= customsctl
+BINS		:= customsctl customs-bench
 customsctl_SRCS	:= $(wildcard userspace/cli/*.c)
+customs-bench_SRCS := $(wildcard userspace/bench/*.c)
 
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 KTEST_SRCS	:= $(wildcard tests/bpf/test_*.c)
