@@ -23,10 +23,10 @@
 #define PARSE_VLAN_MAX		2
 #define PARSE_IPV6_EXT_MAX	8
 
-#define ETH_P_IPV4_BE		0x0800
-#define ETH_P_IPV6_BE		0x86DD
-#define ETH_P_8021Q_BE		0x8100
-#define ETH_P_8021AD_BE		0x88A8
+#define ETH_P_IPV4		0x0800
+#define ETH_P_IPV6		0x86DD
+#define ETH_P_8021Q		0x8100
+#define ETH_P_8021AD		0x88A8
 
 #define PROTO_HOPOPTS	0
 #define PROTO_ICMP	1
@@ -44,6 +44,7 @@
 #else
 #define parse_ntohs(x) (x)
 #endif
+#define parse_htons(x) parse_ntohs(x)
 
 /*
  * Wire layouts, our own so that userspace needs no vmlinux.h. Headers sit at
@@ -315,14 +316,14 @@ parse_ipv6(const __u8 *start, const __u8 *pos, const __u8 *end,
 	return parse_l4(start, pos, end, m);
 }
 
-/* Dispatch on an Ethernet type (network byte order) at pos. */
+/* Dispatch on an Ethernet type (network byte order, as on the wire). */
 static __always_inline enum parse_status
 parse_ip(const __u8 *start, const __u8 *pos, const __u8 *end, __u16 proto,
 	 struct pkt_meta *m)
 {
-	if (proto == parse_ntohs(ETH_P_IPV4_BE))
+	if (proto == parse_htons(ETH_P_IPV4))
 		return parse_ipv4(start, pos, end, m);
-	if (proto == parse_ntohs(ETH_P_IPV6_BE))
+	if (proto == parse_htons(ETH_P_IPV6))
 		return parse_ipv6(start, pos, end, m);
 	return PARSE_NOT_IP;
 }
@@ -344,8 +345,8 @@ parse_l2(const void *data, const void *data_end, struct pkt_meta *m)
 	pos += sizeof(*eth);
 
 	for (i = 0; i < PARSE_VLAN_MAX; i++) {
-		if (proto != parse_ntohs(ETH_P_8021Q_BE) &&
-		    proto != parse_ntohs(ETH_P_8021AD_BE))
+		if (proto != parse_htons(ETH_P_8021Q) &&
+		    proto != parse_htons(ETH_P_8021AD))
 			break;
 		vh = (const void *)pos;
 		if (!parse_has(vh, sizeof(*vh), end))
@@ -358,8 +359,8 @@ parse_l2(const void *data, const void *data_end, struct pkt_meta *m)
 		proto = vh->proto;
 		pos += sizeof(*vh);
 	}
-	if (proto == parse_ntohs(ETH_P_8021Q_BE) ||
-	    proto == parse_ntohs(ETH_P_8021AD_BE))
+	if (proto == parse_htons(ETH_P_8021Q) ||
+	    proto == parse_htons(ETH_P_8021AD))
 		return PARSE_VLAN_DEPTH;
 	return parse_ip(start, pos, end, proto, m);
 }

@@ -7,6 +7,7 @@
  * from the per-CPU map.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <linux/if_ether.h>
 #include <netinet/in.h>
