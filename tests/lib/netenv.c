@@ -19,9 +19,13 @@
 
 extern char **environ;
 
+/*
+ * What exists, by name: the cleanup at exit must not follow pointers into
+ * stack frames a failed test has already left.
+ */
 #define MAX_LIVE 8
-static struct netenv *live_envs[MAX_LIVE];
-static struct testcg *live_cgs[MAX_LIVE];
+static char live_ns[MAX_LIVE][NETENV_NAME];
+static char live_cg[MAX_LIVE][256];
 static int home_ns_fd = -1;
 static bool cleanup_armed;
 
@@ -43,15 +47,20 @@ int run_cmd(char *const argv[])
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static int ns_del(const char *name);
+static void cg_remove(const char *path);
+
 static void cleanup_all(void)
 {
 	int i;
 
+	netenv_enter(NULL, -1);
 	for (i = 0; i < MAX_LIVE; i++) {
-		if (live_envs[i])
-			netenv_teardown(live_envs[i]);
-		if (live_cgs[i])
-			testcg_teardown(live_cgs[i]);
+		if (live_ns[i][0])
+			ns_del(live_ns[i]);
+		if (live_cg[i][0])
+			cg_remove(live_cg[i]);
+		live_ns[i][0] = live_cg[i][0] = '\0';
 	}
 }
 
@@ -73,21 +82,27 @@ static void arm_cleanup(void)
 	signal(SIGHUP, cleanup_signal);
 }
 
-static void track(void **slots, void *obj, bool add)
+/* Records (add) or forgets a name in one of the live tables. */
+static void track(char *slots, size_t len, const char *name, bool add)
 {
 	int i;
 
 	for (i = 0; i < MAX_LIVE; i++) {
-		if (add && !slots[i]) {
-			slots[i] = obj;
+		char *slot = slots + (size_t)i * len;
+
+		if (add && !slot[0]) {
+			snprintf(slot, len, "%s", name);
 			return;
 		}
-		if (!add && slots[i] == obj) {
-			slots[i] = NULL;
+		if (!add && !strcmp(slot, name)) {
+			slot[0] = '\0';
 			return;
 		}
 	}
 }
+
+#define track_ns(name, add) track(&live_ns[0][0], NETENV_NAME, name, add)
+#define track_cg(path, add) track(&live_cg[0][0], sizeof(live_cg[0]), path, add)
 
 static int ns_del(const char *name)
 {
@@ -125,7 +140,8 @@ int netenv_setup(struct netenv *e, const char *tag)
 			 (int)getpid(), 'a' + s);
 		ns_del(e->ns[s]);	/* stale from a killed run with our PID */
 	}
-	track((void **)live_envs, e, true);
+	track_ns(e->ns[0], true);
+	track_ns(e->ns[1], true);
 	e->up = true;
 	for (s = 0; s < 2; s++) {
 		char *argv[] = { "ip", "netns", "add", e->ns[s], NULL };
@@ -167,10 +183,11 @@ void netenv_teardown(struct netenv *e)
 	if (!e->up)
 		return;
 	netenv_enter(e, -1);
-	for (s = 0; s < 2; s++)
+	for (s = 0; s < 2; s++) {
 		ns_del(e->ns[s]);
+		track_ns(e->ns[s], false);
+	}
 	e->up = false;
-	track((void **)live_envs, e, false);
 }
 
 int netenv_enter(const struct netenv *e, int side)
@@ -183,7 +200,7 @@ int netenv_enter(const struct netenv *e, int side)
 		if (home_ns_fd < 0)
 			return -errno;
 	}
-	if (side < 0)
+	if (side < 0 || !e)
 		return setns(home_ns_fd, CLONE_NEWNET) ? -errno : 0;
 	snprintf(path, sizeof(path), "/run/netns/%s", e->ns[side]);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -256,6 +273,31 @@ const char *testcg_mount(void)
 	return mnt[0] ? mnt : NULL;
 }
 
+/* The cgroup this process started in, to send evicted processes home. */
+static const char *home_cgroup(void)
+{
+	static char path[PATH_MAX];
+	char line[PATH_MAX];
+	FILE *f;
+
+	if (path[0])
+		return path;
+	f = fopen("/proc/self/cgroup", "r");
+	if (!f)
+		return NULL;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(path, sizeof(path), "%s%s", testcg_mount(), line + 3);
+	}
+	fclose(f);
+	/* Still inside a test cgroup (a nested call): go to the mount root. */
+	if (strstr(path, "/customs-test-"))
+		snprintf(path, sizeof(path), "%s", testcg_mount());
+	return path[0] ? path : NULL;
+}
+
 int testcg_setup(struct testcg *c, const char *tag)
 {
 	const char *mnt = testcg_mount();
@@ -264,17 +306,18 @@ int testcg_setup(struct testcg *c, const char *tag)
 	if (!mnt)
 		return -ENOENT;
 	arm_cleanup();
+	home_cgroup();	/* remember where we started before anyone moves */
 	snprintf(c->path, sizeof(c->path), "%s/customs-test-%s-%d", mnt, tag,
 		 (int)getpid());
 	c->up = true;
 	testcg_teardown(c);	/* stale from a killed run with our PID */
 	c->up = true;
-	track((void **)live_cgs, c, true);
+	track_cg(c->path, true);
 	if (mkdir(c->path, 0755) && errno != EEXIST) {
 		int err = -errno;
 
 		c->up = false;
-		track((void **)live_cgs, c, false);
+		track_cg(c->path, false);
 		return err;
 	}
 	return 0;
@@ -317,31 +360,6 @@ int testcg_move(const char *path, pid_t pid)
 	return err;
 }
 
-/* The cgroup this process started in, to send evicted processes home. */
-static const char *home_cgroup(void)
-{
-	static char path[PATH_MAX];
-	char line[PATH_MAX];
-	FILE *f;
-
-	if (path[0])
-		return path;
-	f = fopen("/proc/self/cgroup", "r");
-	if (!f)
-		return NULL;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3))
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		snprintf(path, sizeof(path), "%s%s", testcg_mount(), line + 3);
-	}
-	fclose(f);
-	/* Still inside a test cgroup (a nested call): go to the mount root. */
-	if (strstr(path, "/customs-test-"))
-		snprintf(path, sizeof(path), "%s", testcg_mount());
-	return path[0] ? path : NULL;
-}
-
 static void cg_evict_and_remove(const char *path, const char *home, int depth)
 {
 	char file[PATH_MAX], sub[PATH_MAX];
@@ -373,11 +391,16 @@ static void cg_evict_and_remove(const char *path, const char *home, int depth)
 	rmdir(path);
 }
 
+static void cg_remove(const char *path)
+{
+	cg_evict_and_remove(path, home_cgroup(), 0);
+}
+
 void testcg_teardown(struct testcg *c)
 {
 	if (!c->up)
 		return;
-	cg_evict_and_remove(c->path, home_cgroup(), 0);
+	cg_remove(c->path);
 	c->up = false;
-	track((void **)live_cgs, c, false);
+	track_cg(c->path, false);
 }
