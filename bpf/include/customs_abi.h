@@ -200,4 +200,64 @@ struct meter_value {
 };
 _Static_assert(sizeof(struct meter_value) == 16, "meter_value layout");
 
+/*
+ * The overflow bucket: when a counter map is full, the kernel adds to this
+ * key instead (userspace pre-inserts it in every buffer), so nothing is
+ * lost without a trace.
+ */
+#define METER_OVERFLOW_TENANT	0xFFFFFFFFu
+
+/* Counter buffers: the kernel writes the active one, userspace reads the other. */
+#define METER_BUFFERS	2
+
+/*
+ * TCP outcomes per (tenant, model, country), for service-level figures:
+ * attempts (SYNs reaching a served socket), established connections, and
+ * resets the served side sent. Per-CPU hash; key reuses meter_key with
+ * direction = DIR_INGRESS for served connections, DIR_EGRESS for a tenant's
+ * outbound ones, layer and verdict zero.
+ */
+struct tcp_outcome {
+	__u64 attempts;
+	__u64 established;
+	__u64 resets_sent;
+};
+_Static_assert(sizeof(struct tcp_outcome) == 24, "tcp_outcome layout");
+
+/* Event kinds in the ring buffer. */
+enum event_kind {
+	EVENT_DENY = 1,		/* a packet dropped or a connect/send refused */
+	EVENT_AUDIT = 2,	/* would have been denied; passed (audit mode) */
+	EVENT_NEW_FLOW = 3,	/* sampled first packet of a served flow */
+};
+
+struct event {
+	__u64 ts_ns;		/* bpf_ktime_get_ns() */
+	__u32 saddr[4];		/* network byte order; IPv4 in [0] */
+	__u32 daddr[4];
+	__u32 tenant;
+	__u32 model;
+	__u16 sport;		/* host byte order */
+	__u16 dport;
+	__u16 country;		/* the country the verdict was about */
+	__u8 kind;		/* enum event_kind */
+	__u8 layer;		/* enum layer */
+	__u8 direction;		/* enum direction */
+	__u8 verdict;		/* enum verdict */
+	__u8 family;		/* 4 or 6 */
+	__u8 proto;
+	__u8 pad[4];
+};
+_Static_assert(sizeof(struct event) == 64, "event layout");
+
+/* Indexes of the kernel's own health counters (per-CPU array). */
+enum stat_index {
+	STAT_EVENTS_LOST = 0,		/* ring buffer full */
+	STAT_EVENTS_RATELIMITED,	/* over the per-CPU event budget */
+	STAT_METER_OVERFLOW,		/* counted into the overflow bucket */
+	STAT_TCP_OVERFLOW,		/* tcp_outcome map full */
+	STAT_PARSE_ERROR,		/* frames the parser refused (passed) */
+	STAT_MAX,
+};
+
 #endif /* CUSTOMS_ABI_H */
