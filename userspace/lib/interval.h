@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * One interval of a node's life, as the agent hands it to the telemetry
+ * pipeline: what was counted (names resolved from the policy in force),
+ * what happened (events with wall-clock times), the kernel's health
+ * counters, and which policy and geo database were in force. The
+ * telemetry pipeline turns it into a signed, chained Batch.
+ */
+#ifndef CUSTOMS_INTERVAL_H
+#define CUSTOMS_INTERVAL_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "customs_abi.h"
+
+#define INTERVAL_NAME_MAX	64
+#define INTERVAL_HASH_LEN	32	/* SHA-256 */
+
+/* A counter as read from one buffer, per-CPU values summed. */
+struct meter_record {
+	struct meter_key key;
+	struct meter_value value;
+};
+
+struct tcp_outcome_record {
+	struct meter_key key;
+	struct tcp_outcome value;
+};
+
+/* A counter with the tenant and model named as the policy names them. */
+struct interval_counter {
+	char tenant[INTERVAL_NAME_MAX];
+	char model[INTERVAL_NAME_MAX];
+	__u16 country;			/* country index, customs_abi.h */
+	__u8 direction;			/* enum direction */
+	__u8 layer;			/* enum layer */
+	__u8 verdict;			/* enum verdict */
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* A kernel event with its time on the wall clock (unix ns). */
+struct interval_event {
+	__u64 unix_ns;
+	char tenant[INTERVAL_NAME_MAX];
+	char model[INTERVAL_NAME_MAX];
+	struct event raw;		/* addresses, ports, kind, layer, ... */
+};
+
+struct interval_record {
+	__u64 start_unix_ns;
+	__u64 end_unix_ns;
+	struct interval_counter *counters;
+	size_t n_counters;
+	struct interval_event *events;
+	size_t n_events;
+	__u64 events_lost;		/* ring buffer full */
+	__u64 events_ratelimited;	/* over the kernel's event budget */
+	__u64 meter_overflow;		/* updates folded into the overflow key */
+	__u8 policy_hash[INTERVAL_HASH_LEN];
+	__u8 geo_hash[INTERVAL_HASH_LEN];
+};
+
+#endif
