@@ -56,6 +56,84 @@ static inline void country_code(__u16 idx, char out[2])
 }
 
 /*
+ * Geo table: one BPF array of 512-byte blocks, built by userspace and
+ * swapped in whole through a one-slot array of maps (bpf/include/geo.h,
+ * docs/geo.md). Block 0 is the header; blocks 1..65536 are the IPv4 /16
+ * blocks (a country or a second-level reference per /24); then the IPv4
+ * second level (a country per address of one /24); then the IPv6 search
+ * tree, root level first. Keys are in host byte order: a table is built
+ * on the machine that loads it.
+ */
+#define GEO_BLOCK_SIZE		512
+#define GEO_HDR_MAGIC		0x43474531u	/* "CGE1" */
+#define GEO_V4_L1_BASE		1u
+#define GEO_V4_TBL8_BASE	(GEO_V4_L1_BASE + 65536u)
+#define GEO_V4_TBL8		0x8000u		/* entry refers to a second-level block */
+#define GEO_V4_TBL8_MAX		0x8000u
+#define GEO_V6_FANOUT		32	/* keys (= children) per inner node */
+#define GEO_V6_LEAF		28	/* keys per leaf, each with a country */
+#define GEO_V6_MAX_DEPTH	6	/* 28 * 32^5 boundaries at most */
+
+struct geo_v6_key {
+	__u64 hi;		/* address bits 0..63 */
+	__u64 lo;		/* address bits 64..127 */
+};
+
+struct geo_header {
+	__u32 magic;		/* GEO_HDR_MAGIC */
+	__u32 n_blocks;
+	__u32 v4_tbl8_count;
+	__u32 v6_depth;		/* levels, 1..GEO_V6_MAX_DEPTH */
+	__u32 v6_count;		/* boundaries in the leaves */
+	__u32 pad;
+	__u32 v6_level_base[GEO_V6_MAX_DEPTH];	/* first block of each level, root first */
+	__u32 v6_level_last[GEO_V6_MAX_DEPTH];	/* last block of each level */
+	__u8 table_sha256[32];	/* geo_table_hash() of the table, for telemetry */
+};
+
+union geo_block {
+	__u16 v4[256];				/* country index, or GEO_V4_TBL8 | n */
+	struct geo_v6_key inner[GEO_V6_FANOUT];	/* first key of each child */
+	struct {
+		struct geo_v6_key key[GEO_V6_LEAF];	/* segment starts */
+		__u16 cc[GEO_V6_LEAF];		/* country of each segment */
+		__u8 pad[8];
+	} leaf;
+	struct geo_header hdr;
+};
+_Static_assert(sizeof(union geo_block) == GEO_BLOCK_SIZE, "geo_block layout");
+_Static_assert(sizeof(struct geo_header) == 104, "geo_header layout");
+
+/*
+ * The geo probe (bpf/geo.bpf.c) answers a batch of addresses through
+ * BPF_PROG_RUN: userspace fills slots, the program writes cc back.
+ */
+#define GEO_PROBE_SLOTS		262144
+enum geo_probe_mode {
+	GEO_PROBE_TABLE = 0,	/* geo_lookup_v4 / geo_lookup_v6 */
+	GEO_PROBE_LPM = 1,	/* the reference LPM tries (benchmark only) */
+	GEO_PROBE_NONE = 2,	/* read the slot, no lookup: loop overhead */
+};
+
+struct geo_probe_slot {
+	__u32 addr[4];		/* network byte order; IPv4 in addr[0] */
+	__u16 cc;		/* answer */
+	__u8 family;		/* 4 or 6 */
+	__u8 pad[5];
+};
+_Static_assert(sizeof(struct geo_probe_slot) == 24, "geo_probe_slot layout");
+
+struct geo_lpm_v4_key {
+	__u32 prefixlen;
+	__u32 addr;		/* network byte order */
+};
+
+struct geo_lpm_v6_key {
+	__u32 prefixlen;
+	__u32 addr[4];		/* network byte order */
+};
+
+/*
  * Packet classes counted by the parser probe (pktclass.bpf.c); they are the
  * parser's view of a frame, shared so tests and tools name them alike.
  */

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Country of an address, for every hook: geo_lookup_v4() and
+ * geo_lookup_v6() over the live geo table. The table is one inner array
+ * map of 512-byte blocks (layout in customs_abi.h, design in docs/geo.md)
+ * held in the one slot of geo_live; userspace builds a new inner map beside
+ * the live one and replaces the slot in one update, so a lookup sees either
+ * the old table or the new one, never a mix. With no table loaded every
+ * answer is COUNTRY_ZZ.
+ *
+ * IPv4: at most two block loads (the /16 block, then the /24's second
+ * level when the /24 holds longer prefixes). IPv6: a static search tree
+ * of 32-way nodes, one block load per level (four levels for the full
+ * database), five key comparisons per node.
+ */
+#ifndef __BPF__
+/*
+ * In userspace this name belongs to the library's geo.h (userspace/lib),
+ * which comes after bpf/include on the include path.
+ */
+#include_next "geo.h"
+#elif !defined(CUSTOMS_GEO_H)
+#define CUSTOMS_GEO_H
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "customs_abi.h"
+#include "geo_search.h"
+
+/*
+ * Inner map template: max_entries differs per table (BPF_F_INNER_MAP),
+ * and userspace fills a new table through mmap (BPF_F_MMAPABLE).
+ */
+struct geo_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, GEO_BLOCK_SIZE);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct geo_inner);
+} geo_live SEC(".maps");
+
+static __always_inline void *geo_table_live(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&geo_live, &zero);
+}
+
+static __always_inline __u16 geo_v4_in(void *tbl, __u32 addr)
+{
+	__u32 host = bpf_ntohl(addr);
+	__u32 idx = GEO_V4_L1_BASE + (host >> 16);
+	union geo_block *b;
+	__u16 e;
+
+	b = bpf_map_lookup_elem(tbl, &idx);
+	if (!b)
+		return COUNTRY_ZZ;
+	e = b->v4[(host >> 8) & 0xff];
+	if (!(e & GEO_V4_TBL8))
+		return e;
+	idx = GEO_V4_TBL8_BASE + (e & (GEO_V4_TBL8 - 1));
+	b = bpf_map_lookup_elem(tbl, &idx);
+	if (!b)
+		return COUNTRY_ZZ;
+	return b->v4[host & 0xff];
+}
+
+/* addr in network byte order; the country index, COUNTRY_ZZ when unknown. */
+static __always_inline __u16 geo_lookup_v4(__u32 addr)
+{
+	void *tbl = geo_table_live();
+
+	if (!tbl)
+		return COUNTRY_ZZ;
+	return geo_v4_in(tbl, addr);
+}
+
+/*
+ * addr in network byte order. ::ffff:a.b.c.d and ::a.b.c.d are answered
+ * as a.b.c.d (the IPv4 subtree of an MMDB is ::/96).
+ */
+static __always_inline __u16 geo_lookup_v6(const __u32 addr[4])
+{
+	const struct geo_header *h;
+	union geo_block *b;
+	__u32 zero = 0, idx, i, level, depth;
+	__u64 hi, lo;
+	void *tbl;
+
+	tbl = geo_table_live();
+	if (!tbl)
+		return COUNTRY_ZZ;
+	if (geo_v6_is_v4(addr, bpf_htonl(0xffff)))
+		return geo_v4_in(tbl, addr[3]);
+	h = bpf_map_lookup_elem(tbl, &zero);
+	if (!h)
+		return COUNTRY_ZZ;
+	depth = h->v6_depth;
+	if (depth == 0 || depth > GEO_V6_MAX_DEPTH)
+		return COUNTRY_ZZ;
+	hi = ((__u64)bpf_ntohl(addr[0]) << 32) | bpf_ntohl(addr[1]);
+	lo = ((__u64)bpf_ntohl(addr[2]) << 32) | bpf_ntohl(addr[3]);
+	idx = h->v6_level_base[0];
+	for (level = 0; level < GEO_V6_MAX_DEPTH; level++) {
+		b = bpf_map_lookup_elem(tbl, &idx);
+		if (!b)
+			return COUNTRY_ZZ;
+		if (level + 1 >= depth) {
+			i = geo_node_rank(b->leaf.key, GEO_V6_LEAF, hi, lo);
+			return b->leaf.cc[i & (GEO_V6_FANOUT - 1)];
+		}
+		i = geo_node_rank(b->inner, GEO_V6_FANOUT, hi, lo);
+		idx = geo_v6_child(h, level, idx, i);
+	}
+	return COUNTRY_ZZ;
+}
+
+#endif /* __BPF__, CUSTOMS_GEO_H */

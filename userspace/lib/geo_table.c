@@ -1,0 +1,698 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The geo table in memory: segment lists per family, the overlay step that
+ * every import ends in (a sweep that resolves a layer's own overlaps, then
+ * a merge over the table), the compiler from segments to the block image
+ * the kernel searches, and the mirror lookup over that same image.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "geo_internal.h"
+#include "geo_search.h"
+
+geo_u128 geo_u128_from_words(const __u32 addr[4])
+{
+	geo_u128 v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		v = (v << 32) | ntohl(addr[i]);
+	return v;
+}
+
+void geo_u128_to_words(geo_u128 v, __u32 addr[4])
+{
+	int i;
+
+	for (i = 3; i >= 0; i--) {
+		addr[i] = htonl((__u32)v);
+		v >>= 32;
+	}
+}
+
+int geo_parse_addr(const char *s, int *fam, geo_u128 *v)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	__u32 w[4];
+
+	if (inet_pton(AF_INET, s, &a4) == 1) {
+		*fam = GEO_V4;
+		*v = ntohl(a4.s_addr);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &a6) == 1) {
+		memcpy(w, &a6, sizeof(w));
+		*fam = GEO_V6;
+		*v = geo_u128_from_words(w);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int geo_parse_ip(const char *s, __u32 addr[4], __u8 *family)
+{
+	geo_u128 v;
+	int fam;
+
+	if (geo_parse_addr(s, &fam, &v))
+		return -EINVAL;
+	geo_u128_to_words(v, addr);
+	if (fam == GEO_V4) {
+		addr[0] = addr[3];
+		addr[3] = 0;
+	}
+	*family = fam == GEO_V4 ? 4 : 6;
+	return 0;
+}
+
+static int list_push(struct geo_list *l, geo_u128 start, __u16 cc)
+{
+	struct geo_bound *nb;
+	size_t cap;
+
+	if (l->n && l->b[l->n - 1].cc == cc)
+		return 0;
+	if (l->n == l->cap) {
+		cap = l->cap ? l->cap * 2 : 1024;
+		nb = realloc(l->b, cap * sizeof(*nb));
+		if (!nb)
+			return -ENOMEM;
+		l->b = nb;
+		l->cap = cap;
+	}
+	l->b[l->n].start = start;
+	l->b[l->n].cc = cc;
+	l->n++;
+	return 0;
+}
+
+int geo_table_new(struct geo_table **out)
+{
+	struct geo_table *t;
+	int fam;
+
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (fam = 0; fam < 2; fam++) {
+		if (list_push(&t->fam[fam], 0, COUNTRY_ZZ)) {
+			geo_table_free(t);
+			return -ENOMEM;
+		}
+	}
+	t->dirty = true;
+	t->build_time = (__u64)time(NULL);
+	*out = t;
+	return 0;
+}
+
+void geo_table_free(struct geo_table *t)
+{
+	if (!t)
+		return;
+	free(t->fam[0].b);
+	free(t->fam[1].b);
+	free(t->image);
+	free(t);
+}
+
+int geo_layer_add(struct geo_layer *l, geo_u128 start, geo_u128 end, __u32 seq, __u16 cc)
+{
+	struct geo_item *ni;
+	size_t cap;
+
+	if (l->n == l->cap) {
+		cap = l->cap ? l->cap * 2 : 1024;
+		ni = realloc(l->it, cap * sizeof(*ni));
+		if (!ni)
+			return -ENOMEM;
+		l->it = ni;
+		l->cap = cap;
+	}
+	l->it[l->n++] = (struct geo_item){ .start = start, .end = end, .seq = seq, .cc = cc };
+	return 0;
+}
+
+void geo_layer_free(struct geo_layer *l)
+{
+	free(l->it);
+	l->it = NULL;
+	l->n = l->cap = 0;
+}
+
+void geo_table_note_source(struct geo_table *t, const char *desc,
+			   const void *bytes, size_t len)
+{
+	unsigned char md[SHA256_LEN];
+	struct sha256 s;
+	size_t used = strlen(t->source);
+
+	if (used + 3 < sizeof(t->source))
+		snprintf(t->source + used, sizeof(t->source) - used, "%s%s",
+			 used ? " + " : "", desc);
+	sha256(bytes, len, md);
+	if (sha256_init(&s))
+		return;
+	sha256_update(&s, t->source_hash, sizeof(t->source_hash));
+	sha256_update(&s, md, sizeof(md));
+	sha256_final(&s, t->source_hash);
+}
+
+/* --- the sweep: a layer's items to segments, its own overlaps resolved ------ */
+
+struct sweep {
+	const struct geo_item *it;
+	bool narrower;
+	size_t *heap;
+	size_t n;
+};
+
+/* True when item a takes precedence over item b. */
+static bool item_wins(const struct sweep *s, size_t a, size_t b)
+{
+	const struct geo_item *x = &s->it[a], *y = &s->it[b];
+
+	if (s->narrower && x->end - x->start != y->end - y->start)
+		return x->end - x->start < y->end - y->start;
+	return x->seq > y->seq;
+}
+
+static void heap_push(struct sweep *s, size_t v)
+{
+	size_t i = s->n++, p;
+
+	s->heap[i] = v;
+	while (i && item_wins(s, s->heap[i], s->heap[p = (i - 1) / 2])) {
+		size_t tmp = s->heap[p];
+
+		s->heap[p] = s->heap[i];
+		s->heap[i] = tmp;
+		i = p;
+	}
+}
+
+static void heap_pop(struct sweep *s)
+{
+	size_t i = 0, c, tmp;
+
+	s->heap[0] = s->heap[--s->n];
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= s->n)
+			break;
+		if (c + 1 < s->n && item_wins(s, s->heap[c + 1], s->heap[c]))
+			c++;
+		if (!item_wins(s, s->heap[c], s->heap[i]))
+			break;
+		tmp = s->heap[c];
+		s->heap[c] = s->heap[i];
+		s->heap[i] = tmp;
+		i = c;
+	}
+}
+
+static int item_by_start(const void *a, const void *b)
+{
+	const struct geo_item *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int u128_cmp(const void *a, const void *b)
+{
+	const geo_u128 *x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+static void warn_overlaps(struct geo_layer *l)
+{
+	geo_u128 max_end = 0;
+	__u32 max_seq = 0;
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		const struct geo_item *x = &l->it[i];
+
+		if (i && x->start <= max_end) {
+			if (l->overlaps < 5 && l->name)
+				fprintf(stderr, "%s:%u: warning: range overlaps line %u; "
+					"the narrower range wins, equal ranges the later line\n",
+					l->name, x->seq, max_seq);
+			l->overlaps++;
+		}
+		if (!i || x->end > max_end) {
+			max_end = x->end;
+			max_seq = x->seq;
+		}
+	}
+	if (l->overlaps > 5 && l->name)
+		fprintf(stderr, "%s: warning: %llu overlapping rows in all\n", l->name,
+			(unsigned long long)l->overlaps);
+}
+
+/* Segments of the layer, GEO_CC_NONE where it says nothing. */
+static int sweep_layer(struct geo_layer *l, int fam, struct geo_list *out)
+{
+	struct sweep s = { .it = l->it, .narrower = l->narrower_wins };
+	geo_u128 *pts = NULL, max = geo_fam_max(fam);
+	size_t i, j = 0, np = 0, k;
+	int err = -ENOMEM;
+	__u16 cc;
+
+	qsort(l->it, l->n, sizeof(*l->it), item_by_start);
+	if (l->narrower_wins)
+		warn_overlaps(l);
+	pts = malloc((2 * l->n + 1) * sizeof(*pts));
+	s.heap = malloc((l->n + 1) * sizeof(*s.heap));
+	if (!pts || !s.heap)
+		goto cleanup;
+	pts[np++] = 0;
+	for (i = 0; i < l->n; i++) {
+		pts[np++] = l->it[i].start;
+		if (l->it[i].end < max)
+			pts[np++] = l->it[i].end + 1;
+	}
+	qsort(pts, np, sizeof(*pts), u128_cmp);
+	for (i = 0, k = 0; i < np; i++)
+		if (!k || pts[i] != pts[k - 1])
+			pts[k++] = pts[i];
+	np = k;
+	for (i = 0; i < np; i++) {
+		while (j < l->n && l->it[j].start == pts[i])
+			heap_push(&s, j++);
+		while (s.n && l->it[s.heap[0]].end < pts[i])
+			heap_pop(&s);
+		cc = s.n ? l->it[s.heap[0]].cc : GEO_CC_NONE;
+		if (list_push(out, pts[i], cc))
+			goto cleanup;
+	}
+	err = 0;
+cleanup:
+	free(pts);
+	free(s.heap);
+	return err;
+}
+
+/* out = top over base: top's country wherever top says one. */
+static int merge_over(const struct geo_list *base, const struct geo_list *top,
+		      struct geo_list *out)
+{
+	size_t i = 0, j = 0;
+	__u16 bcc = COUNTRY_ZZ, tcc = GEO_CC_NONE;
+	geo_u128 p;
+
+	while (i < base->n || j < top->n) {
+		if (j >= top->n || (i < base->n && base->b[i].start <= top->b[j].start))
+			p = base->b[i].start;
+		else
+			p = top->b[j].start;
+		if (i < base->n && base->b[i].start == p)
+			bcc = base->b[i++].cc;
+		if (j < top->n && top->b[j].start == p)
+			tcc = top->b[j++].cc;
+		if (list_push(out, p, tcc != GEO_CC_NONE ? tcc : bcc))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int geo_table_overlay(struct geo_table *t, struct geo_layer layer[2])
+{
+	struct geo_list top[2] = {}, merged[2] = {};
+	int fam, err = 0;
+
+	for (fam = 0; fam < 2 && !err; fam++) {
+		if (!layer[fam].n)
+			continue;
+		err = sweep_layer(&layer[fam], fam, &top[fam]);
+		if (!err)
+			err = merge_over(&t->fam[fam], &top[fam], &merged[fam]);
+	}
+	if (!err) {
+		for (fam = 0; fam < 2; fam++) {
+			if (!layer[fam].n)
+				continue;
+			free(t->fam[fam].b);
+			t->fam[fam] = merged[fam];
+			merged[fam] = (struct geo_list){};
+		}
+		t->csv_overlaps += layer[0].overlaps + layer[1].overlaps;
+		t->dirty = true;
+	}
+	for (fam = 0; fam < 2; fam++) {
+		free(top[fam].b);
+		free(merged[fam].b);
+	}
+	return err;
+}
+
+/* --- the compiled image ------------------------------------------------------ */
+
+static void table_hash(struct geo_table *t)
+{
+	static const char tag[] = "customs geo table 1\n";
+	struct sha256 s;
+	unsigned char rec[18];
+	int fam, k;
+	size_t i;
+	__u64 n;
+
+	if (sha256_init(&s))
+		return;
+	sha256_update(&s, tag, sizeof(tag) - 1);
+	for (fam = 0; fam < 2; fam++) {
+		n = t->fam[fam].n;
+		sha256_update(&s, &n, sizeof(n));
+		for (i = 0; i < t->fam[fam].n; i++) {
+			geo_u128 v = t->fam[fam].b[i].start;
+
+			for (k = 15; k >= 0; k--) {
+				rec[k] = (unsigned char)v;
+				v >>= 8;
+			}
+			rec[16] = (unsigned char)(t->fam[fam].b[i].cc >> 8);
+			rec[17] = (unsigned char)t->fam[fam].b[i].cc;
+			sha256_update(&s, rec, sizeof(rec));
+		}
+	}
+	sha256_final(&s, t->hash);
+}
+
+static __u32 count_tbl8(const struct geo_list *v4)
+{
+	__u32 n = 0, last = 0xffffffffu;
+	size_t i;
+
+	for (i = 0; i < v4->n; i++) {
+		__u32 s = (__u32)v4->b[i].start;
+
+		if ((s & 0xff) && (s >> 8) != last) {
+			n++;
+			last = s >> 8;
+		}
+	}
+	return n;
+}
+
+static void fill_v4(union geo_block *img, const struct geo_list *l)
+{
+	const struct geo_bound *b = l->b;
+	size_t n = l->n, seg = 0, s2;
+	__u32 p24, base, a, g = 0;
+	__u16 *e;
+
+	for (p24 = 0; p24 < (1u << 24); p24++) {
+		base = p24 << 8;
+		while (seg + 1 < n && b[seg + 1].start <= base)
+			seg++;
+		e = &img[GEO_V4_L1_BASE + (p24 >> 8)].v4[p24 & 0xff];
+		if (seg + 1 < n && b[seg + 1].start <= (geo_u128)base + 255) {
+			__u16 *v = img[GEO_V4_TBL8_BASE + g].v4;
+
+			for (a = 0, s2 = seg; a < 256; a++) {
+				while (s2 + 1 < n && b[s2 + 1].start <= base + a)
+					s2++;
+				v[a] = b[s2].cc;
+			}
+			*e = (__u16)(GEO_V4_TBL8 | g++);
+		} else {
+			*e = b[seg].cc;
+		}
+	}
+}
+
+static void v6_key(const struct geo_bound *b, struct geo_v6_key *k)
+{
+	k->hi = (__u64)(b->start >> 64);
+	k->lo = (__u64)b->start;
+}
+
+/* Leaves from the segments, then each level from the first keys below it. */
+static void fill_v6(union geo_block *img, const struct geo_list *l,
+		    const struct geo_header *h)
+{
+	__u32 depth = h->v6_depth, r, j, s, nodes, below, child;
+	size_t idx;
+
+	r = depth - 1;
+	nodes = h->v6_level_last[r] - h->v6_level_base[r] + 1;
+	for (j = 0; j < nodes; j++) {
+		union geo_block *b = &img[h->v6_level_base[r] + j];
+
+		for (s = 0; s < GEO_V6_LEAF; s++) {
+			idx = (size_t)j * GEO_V6_LEAF + s;
+			if (idx >= l->n)
+				idx = l->n - 1;
+			v6_key(&l->b[idx], &b->leaf.key[s]);
+			b->leaf.cc[s] = l->b[idx].cc;
+		}
+	}
+	while (r-- > 0) {
+		nodes = h->v6_level_last[r] - h->v6_level_base[r] + 1;
+		below = h->v6_level_last[r + 1] - h->v6_level_base[r + 1] + 1;
+		for (j = 0; j < nodes; j++) {
+			union geo_block *b = &img[h->v6_level_base[r] + j];
+
+			for (s = 0; s < GEO_V6_FANOUT; s++) {
+				child = j * GEO_V6_FANOUT + s;
+				if (child >= below)
+					child = below - 1;
+				/* Slot 0 of a child holds its first key at every level. */
+				b->inner[s] = img[h->v6_level_base[r + 1] + child].inner[0];
+			}
+		}
+	}
+}
+
+static int table_compile(struct geo_table *t)
+{
+	__u32 sizes[GEO_V6_MAX_DEPTH], depth = 0, tbl8, next, r;
+	const struct geo_list *v6 = &t->fam[GEO_V6];
+	union geo_block *img;
+	struct geo_header *h;
+	size_t n_blocks;
+
+	if (!t->dirty)
+		return 0;
+	tbl8 = count_tbl8(&t->fam[GEO_V4]);
+	if (tbl8 > GEO_V4_TBL8_MAX)
+		return -E2BIG;
+	sizes[depth++] = (__u32)((v6->n + GEO_V6_LEAF - 1) / GEO_V6_LEAF);
+	while (sizes[depth - 1] > 1) {
+		if (depth == GEO_V6_MAX_DEPTH)
+			return -E2BIG;
+		sizes[depth] = (sizes[depth - 1] + GEO_V6_FANOUT - 1) / GEO_V6_FANOUT;
+		depth++;
+	}
+	n_blocks = GEO_V4_TBL8_BASE + tbl8;
+	for (r = 0; r < depth; r++)
+		n_blocks += sizes[r];
+	img = calloc(n_blocks, sizeof(*img));
+	if (!img)
+		return -ENOMEM;
+	h = &img[0].hdr;
+	h->magic = GEO_HDR_MAGIC;
+	h->n_blocks = (__u32)n_blocks;
+	h->v4_tbl8_count = tbl8;
+	h->v6_depth = depth;
+	h->v6_count = (__u32)v6->n;
+	next = GEO_V4_TBL8_BASE + tbl8;
+	/* Root first: level r of the tree is sizes[depth - 1 - r]. */
+	for (r = 0; r < depth; r++) {
+		h->v6_level_base[r] = next;
+		next += sizes[depth - 1 - r];
+		h->v6_level_last[r] = next - 1;
+	}
+	fill_v4(img, &t->fam[GEO_V4]);
+	fill_v6(img, v6, h);
+	table_hash(t);
+	memcpy(h->table_sha256, t->hash, SHA256_LEN);
+	free(t->image);
+	t->image = img;
+	t->n_blocks = n_blocks;
+	t->dirty = false;
+	return 0;
+}
+
+const union geo_block *geo_table_image(struct geo_table *t, size_t *n_blocks)
+{
+	if (table_compile(t))
+		return NULL;
+	*n_blocks = t->n_blocks;
+	return t->image;
+}
+
+const unsigned char *geo_table_hash(struct geo_table *t)
+{
+	if (table_compile(t))
+		return NULL;
+	return t->hash;
+}
+
+/* --- the mirror ---------------------------------------------------------------- */
+
+static __u16 mirror_v4(const union geo_block *img, __u32 host)
+{
+	__u16 e = img[GEO_V4_L1_BASE + (host >> 16)].v4[(host >> 8) & 0xff];
+
+	if (!(e & GEO_V4_TBL8))
+		return e;
+	return img[GEO_V4_TBL8_BASE + (e & (GEO_V4_TBL8 - 1))].v4[host & 0xff];
+}
+
+__u16 geo_table_lookup_v4(struct geo_table *t, __u32 addr)
+{
+	if (table_compile(t))
+		return COUNTRY_ZZ;
+	return mirror_v4(t->image, ntohl(addr));
+}
+
+__u16 geo_table_lookup_v6(struct geo_table *t, const __u32 addr[4])
+{
+	const union geo_block *img, *b;
+	const struct geo_header *h;
+	__u32 idx, i, level;
+	__u64 hi, lo;
+
+	if (table_compile(t))
+		return COUNTRY_ZZ;
+	img = t->image;
+	if (geo_v6_is_v4(addr, htonl(0xffff)))
+		return mirror_v4(img, ntohl(addr[3]));
+	h = &img[0].hdr;
+	hi = ((__u64)ntohl(addr[0]) << 32) | ntohl(addr[1]);
+	lo = ((__u64)ntohl(addr[2]) << 32) | ntohl(addr[3]);
+	idx = h->v6_level_base[0];
+	for (level = 0; level < h->v6_depth; level++) {
+		b = &img[idx];
+		if (level + 1 >= h->v6_depth) {
+			i = geo_node_rank(b->leaf.key, GEO_V6_LEAF, hi, lo);
+			return b->leaf.cc[i];
+		}
+		i = geo_node_rank(b->inner, GEO_V6_FANOUT, hi, lo);
+		idx = geo_v6_child(h, level, idx, i);
+	}
+	return COUNTRY_ZZ;
+}
+
+int geo_table_lookup_str(struct geo_table *t, const char *ip, __u16 *cc)
+{
+	geo_u128 v;
+	__u32 w[4];
+	int fam;
+
+	if (geo_parse_addr(ip, &fam, &v))
+		return -EINVAL;
+	geo_u128_to_words(v, w);
+	*cc = fam == GEO_V4 ? geo_table_lookup_v4(t, w[3]) : geo_table_lookup_v6(t, w);
+	return 0;
+}
+
+/* --- prefixes and facts -------------------------------------------------------- */
+
+static int low_zero_bits(geo_u128 v, int bits)
+{
+	int n = 0;
+
+	while (n < bits && !(v & 1)) {
+		v >>= 1;
+		n++;
+	}
+	return n;
+}
+
+int geo_table_foreach_prefix(struct geo_table *t, int family,
+			     int (*fn)(int family, const __u32 addr[4], int len,
+				       __u16 cc, void *arg),
+			     void *arg)
+{
+	int fam = family == 4 ? GEO_V4 : GEO_V6, bits = geo_fam_bits(fam), k, rc;
+	const struct geo_list *l = &t->fam[fam];
+	geo_u128 s, e, size;
+	__u32 w[4];
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->b[i].cc == COUNTRY_ZZ)
+			continue;
+		s = l->b[i].start;
+		e = i + 1 < l->n ? l->b[i + 1].start - 1 : geo_fam_max(fam);
+		for (;;) {
+			k = low_zero_bits(s, bits);
+			/* Shrink the block until it ends inside the segment. */
+			while (k > 0 && (k >= 128 || s + (((geo_u128)1 << k) - 1) > e))
+				k--;
+			if (fam == GEO_V4) {
+				w[0] = htonl((__u32)s);
+				w[1] = w[2] = w[3] = 0;
+			} else {
+				geo_u128_to_words(s, w);
+			}
+			rc = fn(family, w, bits - k, l->b[i].cc, arg);
+			if (rc)
+				return rc;
+			if (k >= 128)
+				break;
+			size = (geo_u128)1 << k;
+			if (s + (size - 1) >= e)
+				break;
+			s += size;
+		}
+	}
+	return 0;
+}
+
+static int count_prefix(int family, const __u32 addr[4], int len, __u16 cc, void *arg)
+{
+	(void)family;
+	(void)addr;
+	(void)len;
+	(void)cc;
+	(*(__u64 *)arg)++;
+	return 0;
+}
+
+int geo_table_info(struct geo_table *t, struct geo_table_info *info)
+{
+	bool seen[COUNTRY_MAX] = {};
+	const struct geo_header *h;
+	int err, fam;
+	size_t i;
+
+	err = table_compile(t);
+	if (err)
+		return err;
+	memset(info, 0, sizeof(*info));
+	snprintf(info->source, sizeof(info->source), "%s", t->source);
+	info->format = t->format;
+	info->source_epoch = t->source_epoch;
+	info->build_time = t->build_time;
+	info->v4_segments = t->fam[GEO_V4].n;
+	info->v6_segments = t->fam[GEO_V6].n;
+	geo_table_foreach_prefix(t, 4, count_prefix, &info->v4_prefixes);
+	geo_table_foreach_prefix(t, 6, count_prefix, &info->v6_prefixes);
+	for (fam = 0; fam < 2; fam++)
+		for (i = 0; i < t->fam[fam].n; i++)
+			if (t->fam[fam].b[i].cc < COUNTRY_MAX)
+				seen[t->fam[fam].b[i].cc] = true;
+	for (i = 1; i < COUNTRY_MAX; i++)
+		info->countries += seen[i];
+	h = &t->image[0].hdr;
+	info->v4_tbl8_blocks = h->v4_tbl8_count;
+	info->v6_depth = h->v6_depth;
+	info->kernel_bytes = ((__u64)t->n_blocks * GEO_BLOCK_SIZE + 4095) & ~4095ull;
+	info->csv_overlaps = t->csv_overlaps;
+	memcpy(info->hash, t->hash, SHA256_LEN);
+	memcpy(info->source_hash, t->source_hash, SHA256_LEN);
+	return 0;
+}
