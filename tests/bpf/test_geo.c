@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The geo lookup in the kernel, through the geo probe and BPF_PROG_RUN:
+ * kernel == userspace mirror == libmaxminddb on the real databases (full
+ * and IPv4-only), ZZ before any table is loaded, reloads under a storm of
+ * concurrent lookups with no wrong answer, installs through a map reused
+ * from a bpffs pin, and a failed build that leaves the live table alone.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "testlib.h"
+#include "country.h"
+#include "geo.h"
+#include "geodiff.h"
+#include "geo.skel.h"
+
+#define FULL_DB	"data/geo/geo-whois-asn-country.mmdb"
+#define V4_DB	"data/geo/geo-whois-asn-country-ipv4.mmdb"
+
+static __u16 kernel_cc(struct geo_probe *p, const char *ip)
+{
+	__u32 addr[4];
+	__u8 fam;
+	__u16 cc = 0xffff;
+
+	ASSERT_OK(geo_parse_ip(ip, addr, &fam), ip);
+	ASSERT_OK(geo_probe_lookup(p, (const __u32 (*)[4])&addr, &fam, 1, &cc), "probe lookup");
+	return cc;
+}
+
+static void differential(const char *path, size_t n)
+{
+	struct geo_source src = { .db = path };
+	struct geo_probe probe = {};
+	struct geo_table *t = NULL;
+	struct geo_maps maps;
+	__u32 (*addr)[4];
+	__u8 *family;
+	__u16 *kcc;
+	char err[256] = "";
+	size_t i, got, bad = 0;
+	MMDB_s db;
+
+	test_need_bpf();
+	test_need(access(path, R_OK) == 0, path);
+	ASSERT_EQ(MMDB_open(path, MMDB_MODE_MMAP, &db), MMDB_SUCCESS, "MMDB_open");
+	ASSERT_OK(geo_table_build(&t, &src, err, sizeof(err)), err);
+	ASSERT_OK(geo_probe_open(&probe, 0, 0), "probe open");
+	maps = geo_probe_maps(&probe);
+	ASSERT_OK(geo_kernel_install(&maps, t), "install");
+	addr = calloc(n, sizeof(*addr));
+	family = calloc(n, 1);
+	kcc = calloc(n, sizeof(*kcc));
+	ASSERT_TRUE(addr && family && kcc, "alloc");
+	got = geodiff_addresses(t, addr, family, n, 777);
+	ASSERT_TRUE(got >= 100000, "at least 100k addresses");
+	ASSERT_OK(geo_probe_lookup(&probe, (const __u32 (*)[4])addr, family, got, kcc),
+		  "kernel lookups");
+	for (i = 0; i < got; i++) {
+		__u16 want = geodiff_mmdb_cc(&db, addr[i], family[i]);
+		__u16 mirror = family[i] == 4 ? geo_table_lookup_v4(t, addr[i][0]) :
+						geo_table_lookup_v6(t, addr[i]);
+
+		if ((kcc[i] != want || mirror != want) && bad++ < 5)
+			print_message("%s: kernel %u, mirror %u, libmaxminddb %u\n",
+				      geodiff_str(addr[i], family[i]), kcc[i], mirror, want);
+	}
+	ASSERT_EQ(bad, 0, "kernel == mirror == libmaxminddb");
+	free(addr);
+	free(family);
+	free(kcc);
+	geo_probe_close(&probe);
+	geo_table_free(t);
+	MMDB_close(&db);
+}
+
+static void kernel_matches_mirror_and_libmaxminddb_full(void **state)
+{
+	(void)state;
+	differential(FULL_DB, 120000);
+}
+
+static void kernel_matches_mirror_and_libmaxminddb_ipv4_only(void **state)
+{
+	(void)state;
+	differential(V4_DB, 120000);
+}
+
+static void no_table_answers_zz(void **state)
+{
+	struct geo_probe probe = {};
+	struct geo_table *t = NULL;
+	struct geo_maps maps;
+	unsigned char h[SHA256_LEN];
+
+	(void)state;
+	test_need_bpf();
+	ASSERT_OK(geo_probe_open(&probe, 0, 0), "probe open");
+	maps = geo_probe_maps(&probe);
+	ASSERT_EQ(kernel_cc(&probe, "192.0.2.1"), COUNTRY_ZZ, "v4 before load");
+	ASSERT_EQ(kernel_cc(&probe, "2001:db8::1"), COUNTRY_ZZ, "v6 before load");
+	ASSERT_EQ(geo_kernel_live_hash(&maps, h), -ENOENT, "no live table");
+	ASSERT_OK(geo_table_new(&t), "new");
+	ASSERT_OK(geo_table_add_override(t, "192.0.2.0/24", "DE"), "override v4");
+	ASSERT_OK(geo_table_add_override(t, "2001:db8::/32", "US"), "override v6");
+	ASSERT_OK(geo_table_add_override(t, "198.18.0.0/15", "NL"), "override bench range");
+	ASSERT_OK(geo_kernel_install(&maps, t), "install");
+	ASSERT_EQ(kernel_cc(&probe, "192.0.2.1"), country_index('D', 'E'), "v4 after load");
+	ASSERT_EQ(kernel_cc(&probe, "198.19.1.1"), country_index('N', 'L'), "v4 /15");
+	ASSERT_EQ(kernel_cc(&probe, "::ffff:192.0.2.1"), country_index('D', 'E'), "v4-mapped");
+	ASSERT_EQ(kernel_cc(&probe, "2001:db8::1"), country_index('U', 'S'), "v6 after load");
+	ASSERT_EQ(kernel_cc(&probe, "2001:db9::1"), COUNTRY_ZZ, "v6 outside");
+	ASSERT_OK(geo_kernel_live_hash(&maps, h), "live hash");
+	ASSERT_TRUE(!memcmp(h, geo_table_hash(t), SHA256_LEN), "live hash is the table's");
+	geo_probe_close(&probe);
+	geo_table_free(t);
+}
+
+#define STORM_N 4096
+
+struct storm {
+	struct geo_probe probe;
+	__u32 addr[STORM_N][4];
+	__u8 family[STORM_N];
+	__u16 want_a[STORM_N], want_b[STORM_N];
+	atomic_int stop;
+	unsigned long runs, wrong, saw_a, saw_b;
+	int err;
+};
+
+static void *storm_thread(void *arg)
+{
+	struct storm *s = arg;
+	size_t i;
+
+	while (!atomic_load(&s->stop)) {
+		for (i = 0; i < STORM_N; i++) {
+			memcpy(s->probe.slots[i].addr, s->addr[i], 16);
+			s->probe.slots[i].family = s->family[i];
+		}
+		s->err = geo_probe_run(&s->probe, STORM_N, GEO_PROBE_TABLE, 1, NULL);
+		if (s->err)
+			break;
+		for (i = 0; i < STORM_N; i++) {
+			__u16 cc = s->probe.slots[i].cc;
+
+			if (cc != s->want_a[i] && cc != s->want_b[i])
+				s->wrong++;
+			s->saw_a += cc == s->want_a[i] && cc != s->want_b[i];
+			s->saw_b += cc == s->want_b[i] && cc != s->want_a[i];
+		}
+		s->runs++;
+	}
+	return NULL;
+}
+
+static struct geo_table *storm_table(const char *cc)
+{
+	struct geo_table *t = NULL;
+
+	ASSERT_OK(geo_table_new(&t), "new");
+	/* Many segments, so a half-copied table would answer ZZ somewhere. */
+	for (int i = 0; i < 64; i++) {
+		char cidr[64];
+
+		snprintf(cidr, sizeof(cidr), "10.%d.0.0/16", i);
+		ASSERT_OK(geo_table_add_override(t, cidr, i % 2 ? "IT" : cc), cidr);
+		snprintf(cidr, sizeof(cidr), "2001:db8:%x::/48", i);
+		ASSERT_OK(geo_table_add_override(t, cidr, i % 2 ? "IT" : cc), cidr);
+	}
+	ASSERT_OK(geo_table_add_override(t, "192.0.2.0/24", cc), "doc v4");
+	ASSERT_OK(geo_table_add_override(t, "192.0.2.128/28", "IT"), "doc v4 split");
+	geo_table_hash(t);
+	return t;
+}
+
+static void reload_under_lookup_storm(void **state)
+{
+	struct storm *s = calloc(1, sizeof(*s));
+	struct geo_table *a = NULL, *b = NULL;
+	struct geo_maps maps;
+	unsigned char h[SHA256_LEN];
+	pthread_t th;
+	int i;
+
+	(void)state;
+	ASSERT_OK_PTR(s, "alloc");
+	test_need_bpf();
+	a = storm_table("DE");
+	b = storm_table("FR");
+	for (i = 0; i < STORM_N; i++) {
+		char ip[64];
+
+		if (i % 3 == 0)
+			snprintf(ip, sizeof(ip), "10.%d.%d.%d", i % 64, i % 251, i % 256);
+		else if (i % 3 == 1)
+			snprintf(ip, sizeof(ip), "2001:db8:%x::%x", i % 64, i);
+		else
+			snprintf(ip, sizeof(ip), "192.0.2.%d", i % 256);
+		ASSERT_OK(geo_parse_ip(ip, s->addr[i], &s->family[i]), ip);
+		s->want_a[i] = s->family[i] == 4 ? geo_table_lookup_v4(a, s->addr[i][0]) :
+						   geo_table_lookup_v6(a, s->addr[i]);
+		s->want_b[i] = s->family[i] == 4 ? geo_table_lookup_v4(b, s->addr[i][0]) :
+						   geo_table_lookup_v6(b, s->addr[i]);
+	}
+	ASSERT_OK(geo_probe_open(&s->probe, 0, 0), "probe open");
+	maps = geo_probe_maps(&s->probe);
+	ASSERT_OK(geo_kernel_install(&maps, a), "first install");
+	ASSERT_OK(pthread_create(&th, NULL, storm_thread, s), "storm thread");
+	for (i = 0; i < 40; i++)
+		ASSERT_OK(geo_kernel_install(&maps, i % 2 ? a : b), "reload");
+	usleep(20000);
+	atomic_store(&s->stop, 1);
+	pthread_join(th, NULL);
+	ASSERT_OK(s->err, "storm runs");
+	print_message("storm: %lu runs of %d lookups, %lu wrong, %lu A-only and %lu B-only answers\n",
+		      s->runs, STORM_N, s->wrong, s->saw_a, s->saw_b);
+	ASSERT_TRUE(s->runs > 0, "the storm ran");
+	ASSERT_EQ(s->wrong, 0, "no lookup saw a partial or mixed table");
+	ASSERT_OK(geo_kernel_live_hash(&maps, h), "live hash");
+	ASSERT_TRUE(!memcmp(h, geo_table_hash(a), SHA256_LEN), "last install is live");
+	geo_probe_close(&s->probe);
+	geo_table_free(a);
+	geo_table_free(b);
+	free(s);
+}
+
+static void install_through_pinned_map(void **state)
+{
+	struct geo_probe first = {};
+	struct geo *second = NULL;
+	struct geo_table *t = NULL;
+	struct geo_maps maps;
+	char pindir[96], pin[128];
+	int fd = -1;
+
+	(void)state;
+	test_need_bpf();
+	snprintf(pindir, sizeof(pindir), "/sys/fs/bpf/customs-test-geo-%d", getpid());
+	snprintf(pin, sizeof(pin), "%s/geo_live", pindir);
+	unlink(pin);
+	rmdir(pindir);
+	ASSERT_OK(mkdir(pindir, 0700), "pin dir");
+	ASSERT_OK(geo_probe_open(&first, 0, 0), "first probe");
+	ASSERT_OK(bpf_map__pin(first.skel->maps.geo_live, pin), "pin geo_live");
+	/* As the agent after a restart: a new skeleton reusing the pinned map. */
+	second = geo__open();
+	ASSERT_OK_PTR(second, "second open");
+	fd = bpf_obj_get(pin);
+	ASSERT_TRUE(fd >= 0, "bpf_obj_get");
+	ASSERT_OK(bpf_map__reuse_fd(second->maps.geo_live, fd), "reuse_fd");
+	ASSERT_OK(geo__load(second), "second load");
+	ASSERT_OK(geo_table_new(&t), "new");
+	ASSERT_OK(geo_table_add_override(t, "203.0.113.0/24", "SE"), "override");
+	maps = GEO_MAPS(second);
+	ASSERT_OK(geo_kernel_install(&maps, t), "install via reused map");
+	ASSERT_EQ(kernel_cc(&first, "203.0.113.9"), country_index('S', 'E'),
+		  "the first program sees the table");
+	close(fd);
+	geo__destroy(second);
+	geo_probe_close(&first);
+	geo_table_free(t);
+	ASSERT_OK(unlink(pin), "unpin");
+	ASSERT_OK(rmdir(pindir), "rm pin dir");
+}
+
+static void failed_build_keeps_live_table(void **state)
+{
+	static const char *const ovr[] = { "/nonexistent/customs-override.txt" };
+	struct geo_source src = { .overrides = ovr, .n_overrides = 1 };
+	struct geo_probe probe = {};
+	struct geo_table *t = NULL, *u = NULL;
+	struct geo_maps maps;
+	unsigned char h[SHA256_LEN];
+	char err[256] = "";
+
+	(void)state;
+	test_need_bpf();
+	ASSERT_OK(geo_probe_open(&probe, 0, 0), "probe");
+	maps = geo_probe_maps(&probe);
+	ASSERT_OK(geo_table_new(&t), "new");
+	ASSERT_OK(geo_table_add_override(t, "192.0.2.0/24", "DE"), "override");
+	ASSERT_OK(geo_kernel_install(&maps, t), "install");
+	ASSERT_TRUE(geo_table_build(&u, &src, err, sizeof(err)) < 0, "bad build fails");
+	ASSERT_TRUE(u == NULL, "no table");
+	ASSERT_TRUE(geo_table_add_override(t, "192.0.2.0/24", "UK") == -EINVAL, "bad override");
+	ASSERT_OK(geo_kernel_live_hash(&maps, h), "live hash");
+	ASSERT_TRUE(!memcmp(h, geo_table_hash(t), SHA256_LEN), "live table unchanged");
+	ASSERT_EQ(kernel_cc(&probe, "192.0.2.1"), country_index('D', 'E'), "still answers");
+	geo_probe_close(&probe);
+	geo_table_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(no_table_answers_zz),
+		cmocka_unit_test(kernel_matches_mirror_and_libmaxminddb_full),
+		cmocka_unit_test(kernel_matches_mirror_and_libmaxminddb_ipv4_only),
+		cmocka_unit_test(reload_under_lookup_storm),
+		cmocka_unit_test(install_through_pinned_map),
+		cmocka_unit_test(failed_build_keeps_live_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
