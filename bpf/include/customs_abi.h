@@ -73,6 +73,12 @@ static inline void country_code(__u16 idx, char out[2])
 #define GEO_V6_FANOUT		32	/* keys (= children) per inner node */
 #define GEO_V6_LEAF		28	/* keys per leaf, each with a country */
 #define GEO_V6_MAX_DEPTH	6	/* 28 * 32^5 boundaries at most */
+/*
+ * Every table map has this many blocks (58.6 MiB): one fixed size lets
+ * the verifier inline each block lookup, which a per-table size
+ * (BPF_F_INNER_MAP) forbids. The full database uses 91,620.
+ */
+#define GEO_TABLE_BLOCKS	120000
 
 struct geo_v6_key {
 	__u64 hi;		/* address bits 0..63 */

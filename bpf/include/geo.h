@@ -28,13 +28,14 @@
 #include "geo_search.h"
 
 /*
- * Inner map template: max_entries differs per table (BPF_F_INNER_MAP),
- * and userspace fills a new table through mmap (BPF_F_MMAPABLE).
+ * Inner map template: every table has GEO_TABLE_BLOCKS blocks, so the
+ * verifier inlines lookups into it; userspace fills a new table through
+ * mmap (BPF_F_MMAPABLE).
  */
 struct geo_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
-	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, GEO_TABLE_BLOCKS);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, GEO_BLOCK_SIZE);
 };

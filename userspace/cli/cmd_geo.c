@@ -171,8 +171,9 @@ static int geo_info(int argc, char **argv)
 	printf("%-15s %s\n", "table sha256", hex);
 	sha256_hex(info.source_hash, hex);
 	printf("%-15s %s\n", "source sha256", hex);
-	printf("%-15s %llu bytes (%.1f MiB)\n", "kernel memory",
-	       (unsigned long long)info.kernel_bytes, (double)info.kernel_bytes / (1 << 20));
+	printf("%-15s %llu bytes (%.1f MiB), %.1f MiB of it used\n", "kernel memory",
+	       (unsigned long long)info.kernel_bytes, (double)info.kernel_bytes / (1 << 20),
+	       (double)info.used_bytes / (1 << 20));
 	geo_table_free(t);
 	return 0;
 }

@@ -48,7 +48,8 @@ struct geo_table_info {
 	__u32 countries;		/* distinct countries other than ZZ */
 	__u32 v4_tbl8_blocks;		/* /24s that hold longer prefixes */
 	__u32 v6_depth;			/* levels of the IPv6 tree */
-	__u64 kernel_bytes;		/* memory of the inner map the kernel holds */
+	__u64 kernel_bytes;		/* the table map the kernel holds (fixed size) */
+	__u64 used_bytes;		/* of which this table fills */
 	__u64 csv_overlaps;		/* CSV rows that overlapped earlier rows */
 	unsigned char hash[SHA256_LEN];		/* geo_table_hash() */
 	unsigned char source_hash[SHA256_LEN];	/* SHA-256 over the source files */

@@ -27,7 +27,7 @@ static size_t page_round(size_t n)
 
 int geo_kernel_install(const struct geo_maps *m, struct geo_table *t)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
 	const union geo_block *img;
 	size_t n_blocks, bytes;
 	int fd = -1, outer, err;
@@ -40,8 +40,10 @@ int geo_kernel_install(const struct geo_maps *m, struct geo_table *t)
 	outer = bpf_map__fd(m->live);
 	if (outer < 0)
 		return -EBADF;
+	if (n_blocks > GEO_TABLE_BLOCKS)
+		return -E2BIG;
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "geo_table", sizeof(__u32),
-			    GEO_BLOCK_SIZE, (__u32)n_blocks, &opts);
+			    GEO_BLOCK_SIZE, GEO_TABLE_BLOCKS, &opts);
 	if (fd < 0) {
 		err = -errno;
 		pr_warn("geo: cannot create a %zu-block table map: %s\n", n_blocks, strerror(errno));

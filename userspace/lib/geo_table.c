@@ -497,6 +497,8 @@ static int table_compile(struct geo_table *t)
 	n_blocks = GEO_V4_TBL8_BASE + tbl8;
 	for (r = 0; r < depth; r++)
 		n_blocks += sizes[r];
+	if (n_blocks > GEO_TABLE_BLOCKS)
+		return -E2BIG;
 	img = calloc(n_blocks, sizeof(*img));
 	if (!img)
 		return -ENOMEM;
@@ -690,7 +692,8 @@ int geo_table_info(struct geo_table *t, struct geo_table_info *info)
 	h = &t->image[0].hdr;
 	info->v4_tbl8_blocks = h->v4_tbl8_count;
 	info->v6_depth = h->v6_depth;
-	info->kernel_bytes = ((__u64)t->n_blocks * GEO_BLOCK_SIZE + 4095) & ~4095ull;
+	info->kernel_bytes = (__u64)GEO_TABLE_BLOCKS * GEO_BLOCK_SIZE;
+	info->used_bytes = (__u64)t->n_blocks * GEO_BLOCK_SIZE;
 	info->csv_overlaps = t->csv_overlaps;
 	memcpy(info->hash, t->hash, SHA256_LEN);
 	memcpy(info->source_hash, t->source_hash, SHA256_LEN);
