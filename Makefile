@@ -92,9 +92,18 @@ test: setup
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)BUILD=$(BUILD) tests/run
 
-demo bench install drills:
+demo install drills:
 	@echo "make $@: not built yet (see the open issues); nothing was done" >&2
 	@exit 1
+
+GEO_DB		?= data/geo/geo-whois-asn-country.mmdb
+
+bench: setup
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)mkdir -p bench/results
+	$(Q)$(BUILD)/customs-bench geo --db $(GEO_DB) --json > bench/results/geo.json.tmp
+	$(Q)mv bench/results/geo.json.tmp bench/results/geo.json
+	$(Q)cat bench/results/geo.json
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

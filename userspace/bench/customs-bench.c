@@ -11,6 +11,7 @@
 #include "log.h"
 
 static const struct bench_command subjects[] = {
+	{ "geo", "geo tables vs the kernel LPM trie, XDP program cost", bench_geo },
 	{ NULL, NULL, NULL },
 };
 
