@@ -37,7 +37,7 @@ static int number_models(struct pctx *c)
 	__u32 *id_of_doc;
 	size_t i;
 
-	qsort(p->models, p->n_models, sizeof(*p->models), cmp_model);
+	psort(p->models, p->n_models, sizeof(*p->models), cmp_model);
 	for (i = 1; i < p->n_models; i++)
 		if (!strcmp(p->models[i - 1].name, p->models[i].name))
 			return perr(c, p->models[i].loc, "duplicate model name \"%s\" (first at line %d)",
@@ -85,7 +85,7 @@ static int number_tenants(struct pctx *c)
 	struct policy *p = c->p;
 	size_t i, n = 0;
 
-	qsort(p->tenants, p->n_tenants, sizeof(*p->tenants), cmp_tenant);
+	psort(p->tenants, p->n_tenants, sizeof(*p->tenants), cmp_tenant);
 	for (i = 1; i < p->n_tenants; i++)
 		if (!strcmp(p->tenants[i - 1].pub.cgroup, p->tenants[i].pub.cgroup))
 			return perr(c, p->tenants[i].loc,
@@ -96,7 +96,7 @@ static int number_tenants(struct pctx *c)
 		return -ENOMEM;
 	for (i = 0; i < p->n_tenants; i++)
 		p->tenant_names[i] = (char *)p->tenants[i].pub.name;
-	qsort(p->tenant_names, p->n_tenants, sizeof(char *), cmp_str_ptr);
+	psort(p->tenant_names, p->n_tenants, sizeof(char *), cmp_str_ptr);
 	for (i = 0; i < p->n_tenants; i++)
 		if (!n || strcmp(p->tenant_names[n - 1], p->tenant_names[i]))
 			p->tenant_names[n++] = p->tenant_names[i];
@@ -154,7 +154,7 @@ static int build_endpoints(struct pctx *c)
 		if (rc)
 			return rc;
 	}
-	qsort(p->endpoints, p->n_endpoints, sizeof(*p->endpoints), cmp_endpoint);
+	psort(p->endpoints, p->n_endpoints, sizeof(*p->endpoints), cmp_endpoint);
 	for (i = 1; i < p->n_endpoints; i++) {
 		const struct pendpoint *a = &p->endpoints[i - 1], *b = &p->endpoints[i];
 
@@ -233,7 +233,7 @@ static int guarantee_models(struct pctx *c, struct pguarantee *g)
 			if (p->models[id].tier == (int)j && n < g->n_models + p->n_models)
 				g->models[n++] = (__u32)id + 1;
 	}
-	qsort(g->models, n, sizeof(*g->models), cmp_u32);
+	psort(g->models, n, sizeof(*g->models), cmp_u32);
 	for (i = 0, g->n_ids = 0; i < n; i++)
 		if (!g->n_ids || g->models[g->n_ids - 1] != g->models[i])
 			g->models[g->n_ids++] = g->models[i];
@@ -279,7 +279,7 @@ static int link_guarantees(struct pctx *c)
 	size_t i;
 	int rc;
 
-	qsort(p->guarantees, p->n_guarantees, sizeof(*p->guarantees), cmp_guarantee);
+	psort(p->guarantees, p->n_guarantees, sizeof(*p->guarantees), cmp_guarantee);
 	for (i = 1; i < p->n_guarantees; i++)
 		if (!strcmp(p->guarantees[i - 1].name, p->guarantees[i].name))
 			return perr(c, p->guarantees[i].loc,

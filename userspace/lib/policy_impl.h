@@ -10,6 +10,8 @@
 #ifndef CUSTOMS_POLICY_IMPL_H
 #define CUSTOMS_POLICY_IMPL_H
 
+#include <stdlib.h>
+
 #include "policy.h"
 #include "yamltree.h"
 
@@ -36,6 +38,14 @@ static inline void cset_union(struct cset *s, const struct cset *o)
 
 	for (i = 0; i < CSET_WORDS; i++)
 		s->w[i] |= o->w[i];
+}
+
+/* qsort that accepts the NULL array of an empty list. */
+static inline void psort(void *base, size_t n, size_t size,
+			 int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
 }
 
 struct ploc {

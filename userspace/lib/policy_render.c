@@ -28,7 +28,7 @@ static void put_sorted(struct strbuf *sb, const char **v, size_t n)
 		strbuf_puts(sb, "-");
 		return;
 	}
-	qsort(v, n, sizeof(*v), cmp_str);
+	psort(v, n, sizeof(*v), cmp_str);
 	for (i = 0; i < n; i++) {
 		if (i && !strcmp(v[i - 1], v[i]))
 			continue;
@@ -164,7 +164,7 @@ static void canon_exceptions(const struct pmodel *m, struct strbuf *sb)
 		v[i] = strbuf_str(&lines[i]);
 		sb->failed |= strbuf_failed(&lines[i]);
 	}
-	qsort(v, m->n_exc, sizeof(*v), cmp_str);
+	psort(v, m->n_exc, sizeof(*v), cmp_str);
 	for (i = 0; i < m->n_exc; i++)
 		strbuf_printf(sb, " exception %s\n", v[i]);
 out:
