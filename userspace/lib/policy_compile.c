@@ -106,19 +106,45 @@ static int number_tenants(struct pctx *c)
 	return 0;
 }
 
+/* Each model's tenants: idx[first[m] .. first[m + 1]), by counting sort. */
+struct tenants_by_model {
+	size_t *first, *idx;
+};
+
+static int index_tenants(const struct policy *p, struct tenants_by_model *t)
+{
+	size_t i, *fill;
+
+	t->first = calloc(p->n_models + 2, sizeof(*t->first));
+	t->idx = calloc(p->n_tenants + 1, sizeof(*t->idx));
+	fill = calloc(p->n_models + 2, sizeof(*fill));
+	if (!t->first || !t->idx || !fill) {
+		free(fill);
+		return -ENOMEM;
+	}
+	for (i = 0; i < p->n_tenants; i++)
+		t->first[p->tenants[i].pub.who.model + 1]++;
+	for (i = 1; i <= p->n_models + 1; i++)
+		t->first[i] += t->first[i - 1];
+	memcpy(fill, t->first, (p->n_models + 2) * sizeof(*fill));
+	for (i = 0; i < p->n_tenants; i++)
+		t->idx[fill[p->tenants[i].pub.who.model]++] = i;
+	free(fill);
+	return 0;
+}
+
 /* The tenant an endpoint serves: the one named, or a model's only one. */
-static int endpoint_tenant(struct pctx *c, struct pendpoint *e)
+static int endpoint_tenant(struct pctx *c, const struct tenants_by_model *tm,
+			   struct pendpoint *e)
 {
 	const struct policy *p = c->p;
 	__u32 only = TENANT_UNKNOWN;
 	bool many = false;
 	size_t i;
 
-	for (i = 0; i < p->n_tenants; i++) {
-		const struct policy_tenant *t = &p->tenants[i].pub;
+	for (i = tm->first[e->model]; i < tm->first[e->model + 1]; i++) {
+		const struct policy_tenant *t = &p->tenants[tm->idx[i]].pub;
 
-		if (t->who.model != e->model)
-			continue;
 		if (e->tenant && !strcmp(e->tenant, t->name)) {
 			e->pub.who.tenant = t->who.tenant;
 			return 0;
@@ -144,16 +170,20 @@ static int cmp_endpoint(const void *a, const void *b)
 
 static int build_endpoints(struct pctx *c)
 {
+	struct tenants_by_model tm = { 0 };
 	struct policy *p = c->p;
 	size_t i;
 	int rc;
 
-	for (i = 0; i < p->n_endpoints; i++) {
+	rc = index_tenants(p, &tm);
+	for (i = 0; !rc && i < p->n_endpoints; i++) {
 		p->endpoints[i].pub.who.model = p->endpoints[i].model;
-		rc = endpoint_tenant(c, &p->endpoints[i]);
-		if (rc)
-			return rc;
+		rc = endpoint_tenant(c, &tm, &p->endpoints[i]);
 	}
+	free(tm.first);
+	free(tm.idx);
+	if (rc)
+		return rc;
 	psort(p->endpoints, p->n_endpoints, sizeof(*p->endpoints), cmp_endpoint);
 	for (i = 1; i < p->n_endpoints; i++) {
 		const struct pendpoint *a = &p->endpoints[i - 1], *b = &p->endpoints[i];
