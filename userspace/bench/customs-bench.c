@@ -11,6 +11,7 @@
 #include "log.h"
 
 static const struct bench_command subjects[] = {
+	{ "policy", "compile a generated 10,000-model policy", bench_policy },
 	{ NULL, NULL, NULL },
 };
 
