@@ -72,7 +72,15 @@ fi
 expect "compile canonical" 0 "$bin" policy compile --canonical policies/host-partner.yaml
 has "canonical header" "$tmp/out" "customs-policy-canonical 1"
 
-for sub in check explain diff compile; do
+mkdir -p "$tmp/cg/serving/a" "$tmp/cg/other"
+expect "cgroups" 0 "$bin" policy cgroups policies/tiered-export.yaml --mount "$tmp/cg"
+empty "cgroups: nothing matches yet" "$tmp/out"
+mkdir -p "$tmp/cg/serving/frontier-large/x"
+expect "cgroups match" 0 "$bin" policy cgroups policies/tiered-export.yaml --mount "$tmp/cg"
+has "cgroups line" "$tmp/out" "$(printf '\tfrontier\tfrontier-large\t/serving/frontier-large/x')"
+expect "cgroups no mount" 1 "$bin" policy cgroups policies/tiered-export.yaml --mount "$tmp/none"
+
+for sub in check explain diff compile cgroups; do
 	expect "$sub --help" 0 "$bin" policy "$sub" --help
 	has "$sub help text" "$tmp/out" "Usage: customsctl policy"
 done

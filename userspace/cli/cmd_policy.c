@@ -22,6 +22,7 @@ static const char *const usage_text =
 	"       customsctl policy explain FILE --model M --country CC [--direction ingress|egress]\n"
 	"       customsctl policy diff OLD NEW\n"
 	"       customsctl policy compile FILE [--json|--canonical]\n"
+	"       customsctl policy cgroups FILE [--mount DIR]\n"
 	"\n"
 	"  check    validate and compile; print a summary and the hash, warnings on stderr\n"
 	"  explain  the verdict for one cell and the chain of rules that produced it\n"
@@ -30,6 +31,9 @@ static const char *const usage_text =
 	"           guarantees gained, lost or revoked\n"
 	"  compile  the compiled matrix, tenants, endpoints and guarantees as JSON,\n"
 	"           or the canonical form the hash is taken of\n"
+	"  cgroups  the cgroups on this node the tenant patterns match:\n"
+	"           ID<TAB>TENANT<TAB>MODEL<TAB>PATH (--mount: the cgroup2 mount,\n"
+	"           default: found in /proc/self/mounts)\n"
 	"\n"
 	"  --at TIME  judge guarantee expiry at TIME (2026-01-31T00:00:00Z), not now\n"
 	"Exit: 0 success, 1 a policy error, 2 usage. See docs/policy.md.\n";
@@ -253,6 +257,40 @@ static int compile(int argc, char **argv)
 	return rc;
 }
 
+static int print_cgroup(void *ctx, __u64 id, const char *path, const struct tenant_info *who)
+{
+	const struct policy *p = ctx;
+
+	printf("%llu\t%s\t%s\t%s\n", (unsigned long long)id, policy_tenant_name(p, who->tenant),
+	       policy_model_name(p, who->model), path);
+	return 0;
+}
+
+static int cgroups(int argc, char **argv)
+{
+	static const struct option opts[] = { { "mount", required_argument, NULL, 'm' }, { 0 } };
+	const char *mount = NULL;
+	struct policy *p;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'm')
+			return usage(stderr, EXIT_USAGE);
+		mount = optarg;
+	}
+	if (optind + 1 != argc)
+		return usage(stderr, EXIT_USAGE);
+	p = load(argv[optind], 0);
+	if (!p)
+		return 1;
+	rc = policy_cgroup_walk(p, mount, print_cgroup, p);
+	if (rc)
+		fprintf(stderr, "customsctl policy cgroups: walking %s: %s\n",
+			mount ? mount : "the cgroup2 mount", strerror(-rc));
+	policy_free(p);
+	return rc ? 1 : 0;
+}
+
 int cmd_policy(int argc, char **argv)
 {
 	static const struct {
@@ -260,6 +298,7 @@ int cmd_policy(int argc, char **argv)
 		int (*run)(int argc, char **argv);
 	} subs[] = {
 		{ "check", check }, { "explain", explain }, { "diff", diff }, { "compile", compile },
+		{ "cgroups", cgroups },
 	};
 	size_t i;
 

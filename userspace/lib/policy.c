@@ -365,7 +365,9 @@ int policy_match_cgroup(const struct policy *p, const char *path, struct tenant_
 	for (i = 0; i < p->n_tenants; i++) {
 		size_t len;
 
-		if (fnmatch(p->tenants[i].pub.cgroup, path, FNM_PATHNAME))
+		/* A wildcard means every top-level cgroup, never the root too. */
+		if (!strcmp(path, "/") ? strcmp(p->tenants[i].pub.cgroup, "/") :
+		    fnmatch(p->tenants[i].pub.cgroup, path, FNM_PATHNAME))
 			continue;
 		len = literal_len(p->tenants[i].pub.cgroup);
 		if (best < 0 || len > best_len) {

@@ -105,6 +105,20 @@ const char *policy_tenant_name(const struct policy *p, __u32 tenant);	/* 0: "unk
  */
 int policy_match_cgroup(const struct policy *p, const char *path, struct tenant_info *who);
 
+/*
+ * Walks the cgroup2 hierarchy at mount (NULL: where /proc/self/mounts
+ * says cgroup2 is, /sys/fs/cgroup or /sys/fs/cgroup/unified) and calls
+ * fn for every cgroup a tenant pattern matches, with its cgroup id (the
+ * tenant map's key) and its path below the mount. A non-zero return from
+ * fn stops the walk and is returned; otherwise 0 or -errno.
+ */
+typedef int (*policy_cgroup_fn)(void *ctx, __u64 cgroup_id, const char *path,
+				const struct tenant_info *who);
+int policy_cgroup_walk(const struct policy *p, const char *mount, policy_cgroup_fn fn,
+		       void *ctx);
+/* The first cgroup2 mount point, or -ENOENT. */
+int cgroup2_mount(char *out, size_t len);
+
 /* Endpoints: ready for the endpoint map, sorted by key; `*` gave two. */
 struct policy_endpoint {
 	struct endpoint_key key;
