@@ -14,5 +14,6 @@ struct bench_command {
 };
 
 int bench_geo(int argc, char **argv);
+int bench_policy(int argc, char **argv);
 
 #endif

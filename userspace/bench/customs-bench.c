@@ -12,6 +12,7 @@
 
 static const struct bench_command subjects[] = {
 	{ "geo", "geo tables vs the kernel LPM trie, XDP program cost", bench_geo },
+	{ "policy", "compile a generated 10,000-model policy", bench_policy },
 	{ NULL, NULL, NULL },
 };
 

@@ -17,5 +17,6 @@ struct cli_command {
 
 int cmd_country(int argc, char **argv);
 int cmd_geo(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 
 #endif
