@@ -16,5 +16,6 @@ struct cli_command {
 };
 
 int cmd_country(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 #endif

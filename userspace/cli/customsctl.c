@@ -11,6 +11,7 @@
 
 static const struct cli_command commands[] = {
 	{ "country", "look up ISO 3166-1 alpha-2 codes and their indexes", cmd_country },
+	{ "keygen", "create the node's telemetry signing key", cmd_keygen },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
