@@ -62,9 +62,11 @@ TESTLIB_SRCS	:= $(wildcard tests/lib/*.c)
 TESTLIB_SAN	:= $(BUILD)/san/libtest.a
 
 # Binaries: one folder each, every .c in it linked with the library.
-BINS		:= customsctl customs-bench
+BINS		:= customsctl customs-bench customs-collector customs-audit
 customsctl_SRCS	:= $(wildcard userspace/cli/*.c)
 customs-bench_SRCS := $(wildcard userspace/bench/*.c)
+customs-collector_SRCS := $(wildcard userspace/collector/*.c)
+customs-audit_SRCS := $(wildcard userspace/audit/*.c)
 
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 KTEST_SRCS	:= $(wildcard tests/bpf/test_*.c)
