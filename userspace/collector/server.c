@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -132,8 +133,12 @@ static int ssl_result(struct client *cl, int rc, const char *op)
 		cl->want_write = true;
 		return 0;
 	}
-	if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && !errno)) {
-		pr_info("%s: disconnected\n", cl->peer);
+	if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && !errno) ||
+	    (e == SSL_ERROR_SSL &&
+	     ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+		ERR_clear_error();
+		pr_info("%s: disconnected%s\n", cl->peer,
+			cl->state == CLIENT_HANDSHAKE ? " before completing the handshake" : "");
 		return -1;
 	}
 	tls_error_string(line, sizeof(line));

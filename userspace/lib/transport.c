@@ -374,6 +374,13 @@ static int ssl_outcome(struct tclient *c, int rc, __u64 now_ms, const char *op)
 	case SSL_ERROR_ZERO_RETURN:
 		tclient_disconnect(c, now_ms, "the collector closed the connection");
 		return -1;
+	case SSL_ERROR_SSL:
+		if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+			ERR_clear_error();
+			tclient_disconnect(c, now_ms, "the collector went away");
+			return -1;
+		}
+		/* fall through */
 	default:
 		tls_error_string(line, sizeof(line));
 		snprintf(why, sizeof(why), "TLS %s failed: %s%s%s", op,
