@@ -29,7 +29,7 @@ endif
 .DEFAULT_GOAL := all
 
 WARN		:= -Wall -Wextra -Wshadow -Wmissing-prototypes -Werror
-INCLUDES	:= -I$(BUILD)/include -Ibpf/include -Iuserspace/lib
+INCLUDES	:= -I$(BUILD)/include -I$(BUILD)/proto -Ibpf/include -Iuserspace/lib
 CFLAGS		?= -O2 -g
 ALL_CFLAGS	:= -std=gnu11 $(CFLAGS) $(WARN) $(INCLUDES) \
 		   -D_GNU_SOURCE -DCUSTOMS_VERSION='"$(VERSION)"' -MMD -MP
@@ -48,7 +48,12 @@ BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS		:= $(patsubst bpf/%.bpf.c,$(BUILD)/include/%.skel.h,$(BPF_SRCS))
 VMLINUX_H	:= $(BUILD)/include/vmlinux.h
 
-LIB_SRCS	:= $(wildcard userspace/lib/*.c)
+# protoc-c output is compiled into the library like any other source.
+PROTO_SRCS	:= $(wildcard proto/*.proto)
+PROTO_C		:= $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTO_SRCS))
+PROTO_H		:= $(PROTO_C:.c=.h)
+
+LIB_SRCS	:= $(wildcard userspace/lib/*.c) $(PROTO_C)
 LIB		:= $(BUILD)/libcustoms.a
 LIB_SAN		:= $(BUILD)/san/libcustoms.a
 LIB_FUZZ	:= $(BUILD)/fuzz/libcustoms.a
@@ -57,9 +62,11 @@ TESTLIB_SRCS	:= $(wildcard tests/lib/*.c)
 TESTLIB_SAN	:= $(BUILD)/san/libtest.a
 
 # Binaries: one folder each, every .c in it linked with the library.
-BINS		:= customsctl customs-bench
+BINS		:= customsctl customs-bench customs-collector customs-audit
 customsctl_SRCS	:= $(wildcard userspace/cli/*.c)
 customs-bench_SRCS := $(wildcard userspace/bench/*.c)
+customs-collector_SRCS := $(wildcard userspace/collector/*.c)
+customs-audit_SRCS := $(wildcard userspace/audit/*.c)
 
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 KTEST_SRCS	:= $(wildcard tests/bpf/test_*.c)
@@ -125,18 +132,24 @@ $(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
 
+# --- protobuf ---------------------------------------------------------------
+$(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h &: proto/%.proto
+	$(call msg,PROTOC,$<)
+	$(Q)mkdir -p $(BUILD)/proto
+	$(Q)protoc-c --c_out=$(BUILD)/proto -Iproto $<
+
 # --- userspace --------------------------------------------------------------
-$(BUILD)/obj/%.o: %.c | $(SKELS)
+$(BUILD)/obj/%.o: %.c | $(SKELS) $(PROTO_H)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/san/obj/%.o: %.c | $(SKELS)
+$(BUILD)/san/obj/%.o: %.c | $(SKELS) $(PROTO_H)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/lib -c $< -o $@
 
-$(BUILD)/fuzz/obj/%.o: %.c | $(SKELS)
+$(BUILD)/fuzz/obj/%.o: %.c | $(SKELS) $(PROTO_H)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(ALL_CFLAGS) $(FUZZ_FLAGS) -Itests/lib -c $< -o $@

@@ -18,5 +18,6 @@ struct cli_command {
 int cmd_country(int argc, char **argv);
 int cmd_geo(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 #endif

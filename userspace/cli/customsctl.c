@@ -13,6 +13,7 @@ static const struct cli_command commands[] = {
 	{ "country", "look up ISO 3166-1 alpha-2 codes and their indexes", cmd_country },
 	{ "geo", "compile, describe and query geo databases", cmd_geo },
 	{ "policy", "check, explain, diff and compile policy files", cmd_policy },
+	{ "keygen", "create the node's telemetry signing key", cmd_keygen },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,685 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Telemetry batches: interval record -> Batch -> Ed25519-signed
+ * SignedBatch, decoding and verification, node keys and key rings, varints
+ * and bundles; see telemetry.h. Building borrows the interval's strings
+ * instead of copying them, so a 10,000-counter batch costs one pack, one
+ * signature and one hash.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "abi_names.h"
+#include "country.h"
+#include "log.h"
+#include "telemetry.h"
+
+void telem_hex(const void *p, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+__u64 telem_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+int telem_parse_time(const char *s, __u64 *unix_ns)
+{
+	struct tm tm = { 0 };
+	char *end;
+	unsigned long long secs;
+	time_t t;
+
+	if (!s || !*s)
+		return -EINVAL;
+	secs = strtoull(s, &end, 10);
+	if (!*end) {
+		*unix_ns = (__u64)secs * 1000000000ull;
+		return 0;
+	}
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end)
+		return -EINVAL;
+	t = timegm(&tm);
+	if (t < 0)
+		return -EINVAL;
+	*unix_ns = (__u64)t * 1000000000ull;
+	return 0;
+}
+
+/* --- keys ------------------------------------------------------------------- */
+
+static int key_fill_public(struct telem_key *k)
+{
+	unsigned char md[SHA256_LEN];
+	size_t n = TELEM_PUB_LEN;
+	int err;
+
+	if (EVP_PKEY_get_base_id(k->pkey) != EVP_PKEY_ED25519)
+		return -EKEYREJECTED;
+	if (EVP_PKEY_get_raw_public_key(k->pkey, k->pub, &n) != 1 || n != TELEM_PUB_LEN)
+		return -EKEYREJECTED;
+	err = sha256(k->pub, TELEM_PUB_LEN, md);
+	if (err)
+		return err;
+	memcpy(k->id, md, TELEM_KEY_ID_LEN);
+	telem_hex(k->id, TELEM_KEY_ID_LEN, k->id_hex);
+	return 0;
+}
+
+int telem_key_generate(struct telem_key *k)
+{
+	EVP_PKEY_CTX *ctx;
+	EVP_PKEY *pkey = NULL;
+	int err;
+
+	memset(k, 0, sizeof(*k));
+	ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
+	if (!ctx)
+		return -ENOMEM;
+	if (EVP_PKEY_keygen_init(ctx) != 1 || EVP_PKEY_keygen(ctx, &pkey) != 1) {
+		EVP_PKEY_CTX_free(ctx);
+		return -EIO;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	k->pkey = pkey;
+	k->has_private = true;
+	err = key_fill_public(k);
+	if (err)
+		telem_key_free(k);
+	return err;
+}
+
+static int key_load(struct telem_key *k, const char *path, bool private)
+{
+	FILE *f;
+	EVP_PKEY *pkey;
+	int err;
+
+	memset(k, 0, sizeof(*k));
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	pkey = private ? PEM_read_PrivateKey(f, NULL, NULL, NULL) :
+			 PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!pkey)
+		return -EBADMSG;
+	k->pkey = pkey;
+	k->has_private = private;
+	err = key_fill_public(k);
+	if (err)
+		telem_key_free(k);
+	return err;
+}
+
+int telem_key_load_private(struct telem_key *k, const char *path)
+{
+	return key_load(k, path, true);
+}
+
+int telem_key_load_public(struct telem_key *k, const char *path)
+{
+	return key_load(k, path, false);
+}
+
+static int key_write_file(const char *path, EVP_PKEY *pkey, bool private)
+{
+	FILE *f = NULL;
+	int fd, ok, err = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, private ? 0600 : 0644);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		goto cleanup;
+	}
+	ok = private ? PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL) :
+		       PEM_write_PUBKEY(f, pkey);
+	if (ok != 1 || fflush(f) || fsync(fileno(f)))
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -EIO;
+cleanup:
+	if (err)
+		unlink(path);
+	return err;
+}
+
+int telem_key_write(const struct telem_key *k, const char *dir)
+{
+	char priv[PATH_MAX], pub[PATH_MAX];
+	int err;
+
+	if (!k->has_private)
+		return -EINVAL;
+	if ((size_t)snprintf(priv, sizeof(priv), "%s/node.key", dir) >= sizeof(priv) ||
+	    (size_t)snprintf(pub, sizeof(pub), "%s/%s.pub", dir, k->id_hex) >= sizeof(pub))
+		return -ENAMETOOLONG;
+	err = key_write_file(priv, k->pkey, true);
+	if (err)
+		return err;
+	err = key_write_file(pub, k->pkey, false);
+	if (err)
+		unlink(priv);
+	return err;
+}
+
+void telem_key_free(struct telem_key *k)
+{
+	EVP_PKEY_free(k->pkey);
+	memset(k, 0, sizeof(*k));
+}
+
+int telem_keyring_load(struct telem_keyring *r, const char *dir)
+{
+	struct dirent *de;
+	struct telem_key *keys;
+	char path[PATH_MAX];
+	size_t len;
+	DIR *d;
+	int err = 0;
+
+	memset(r, 0, sizeof(*r));
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		len = strlen(de->d_name);
+		if (len < 5 || strcmp(de->d_name + len - 4, ".pub"))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path))
+			continue;
+		keys = realloc(r->keys, (r->n + 1) * sizeof(*keys));
+		if (!keys) {
+			err = -ENOMEM;
+			break;
+		}
+		r->keys = keys;
+		err = telem_key_load_public(&r->keys[r->n], path);
+		if (err) {
+			pr_warn("key ring %s: skipping %s: not an Ed25519 public key (%s)\n",
+				dir, de->d_name, strerror(-err));
+			err = 0;
+			continue;
+		}
+		r->n++;
+	}
+	closedir(d);
+	if (err)
+		telem_keyring_free(r);
+	return err;
+}
+
+const struct telem_key *telem_keyring_find(const struct telem_keyring *r,
+					   const void *id, size_t id_len)
+{
+	size_t i;
+
+	if (id_len != TELEM_KEY_ID_LEN)
+		return NULL;
+	for (i = 0; i < r->n; i++)
+		if (!memcmp(r->keys[i].id, id, TELEM_KEY_ID_LEN))
+			return &r->keys[i];
+	return NULL;
+}
+
+void telem_keyring_free(struct telem_keyring *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		telem_key_free(&r->keys[i]);
+	free(r->keys);
+	memset(r, 0, sizeof(*r));
+}
+
+/* --- signatures ------------------------------------------------------------- */
+
+int telem_sign(const struct telem_key *k, const void *msg, size_t len,
+	       unsigned char sig[TELEM_SIG_LEN])
+{
+	EVP_MD_CTX *ctx;
+	size_t n = TELEM_SIG_LEN;
+	int err = 0;
+
+	if (!k->has_private)
+		return -EINVAL;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
+	if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pkey) != 1 ||
+	    EVP_DigestSign(ctx, sig, &n, msg, len) != 1 || n != TELEM_SIG_LEN)
+		err = -EIO;
+	EVP_MD_CTX_free(ctx);
+	return err;
+}
+
+int telem_verify_sig(const struct telem_key *k, const void *msg, size_t len,
+		     const void *sig, size_t sig_len)
+{
+	EVP_MD_CTX *ctx;
+	int ok;
+
+	if (sig_len != TELEM_SIG_LEN)
+		return -EKEYREJECTED;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
+	ok = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k->pkey) == 1 &&
+	     EVP_DigestVerify(ctx, sig, sig_len, msg, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -EKEYREJECTED;
+}
+
+/* --- building ---------------------------------------------------------------- */
+
+/* Storage for one Batch's sub-messages, freed in one place. */
+struct batch_parts {
+	Customs__Counter *counters;
+	Customs__Counter **counter_ptrs;
+	Customs__Event *events;
+	Customs__Event **event_ptrs;
+	Customs__SpoolDrop *drops;
+	char (*codes)[COUNTRY_STRLEN];
+};
+
+static void batch_parts_free(struct batch_parts *p)
+{
+	free(p->counters);
+	free(p->counter_ptrs);
+	free(p->events);
+	free(p->event_ptrs);
+	free(p->drops);
+	free(p->codes);
+}
+
+static bool name_ok(const char *s)
+{
+	return memchr(s, '\0', INTERVAL_NAME_MAX) != NULL;
+}
+
+static void fill_counter(Customs__Counter *c, const struct interval_counter *ic,
+			 char code[COUNTRY_STRLEN])
+{
+	customs__counter__init(c);
+	country_str(ic->country, code);
+	c->tenant = (char *)ic->tenant;
+	c->model = (char *)ic->model;
+	c->country = code;
+	c->direction = (Customs__Direction)ic->direction;
+	c->layer = (Customs__Layer)ic->layer;
+	c->verdict = (Customs__Verdict)ic->verdict;
+	c->packets = ic->packets;
+	c->bytes = ic->bytes;
+}
+
+static void fill_event(Customs__Event *e, const struct interval_event *ie,
+		       char code[COUNTRY_STRLEN])
+{
+	const struct event *r = &ie->raw;
+	size_t alen = r->family == 6 ? 16 : 4;
+
+	customs__event__init(e);
+	country_str(r->country, code);
+	e->kind = (Customs__EventKind)r->kind;
+	e->unix_ns = ie->unix_ns;
+	e->tenant = (char *)ie->tenant;
+	e->model = (char *)ie->model;
+	e->country = code;
+	e->direction = (Customs__Direction)r->direction;
+	e->layer = (Customs__Layer)r->layer;
+	e->verdict = (Customs__Verdict)r->verdict;
+	e->family = r->family;
+	e->proto = r->proto;
+	if (r->family == 4 || r->family == 6) {
+		e->saddr.data = (uint8_t *)r->saddr;
+		e->saddr.len = alen;
+		e->daddr.data = (uint8_t *)r->daddr;
+		e->daddr.len = alen;
+	}
+	e->sport = r->sport;
+	e->dport = r->dport;
+}
+
+static int build_parts(struct batch_parts *p, Customs__Batch *b,
+		       const struct interval_record *iv,
+		       const struct telem_drop *drops, size_t n_drops, __u64 now)
+{
+	size_t i, n_ev = iv->n_events + n_drops;
+
+	p->counters = calloc(iv->n_counters ? iv->n_counters : 1, sizeof(*p->counters));
+	p->counter_ptrs = calloc(iv->n_counters ? iv->n_counters : 1, sizeof(*p->counter_ptrs));
+	p->events = calloc(n_ev ? n_ev : 1, sizeof(*p->events));
+	p->event_ptrs = calloc(n_ev ? n_ev : 1, sizeof(*p->event_ptrs));
+	p->drops = calloc(n_drops ? n_drops : 1, sizeof(*p->drops));
+	p->codes = calloc(iv->n_counters + iv->n_events + 1, sizeof(*p->codes));
+	if (!p->counters || !p->counter_ptrs || !p->events || !p->event_ptrs ||
+	    !p->drops || !p->codes)
+		return -ENOMEM;
+	for (i = 0; i < iv->n_counters; i++) {
+		const struct interval_counter *ic = &iv->counters[i];
+
+		if (!name_ok(ic->tenant) || !name_ok(ic->model))
+			return -EINVAL;
+		fill_counter(&p->counters[i], ic, p->codes[i]);
+		p->counter_ptrs[i] = &p->counters[i];
+	}
+	for (i = 0; i < iv->n_events; i++) {
+		const struct interval_event *ie = &iv->events[i];
+
+		if (!name_ok(ie->tenant) || !name_ok(ie->model))
+			return -EINVAL;
+		fill_event(&p->events[i], ie, p->codes[iv->n_counters + i]);
+		p->event_ptrs[i] = &p->events[i];
+	}
+	for (i = 0; i < n_drops; i++) {
+		Customs__Event *e = &p->events[iv->n_events + i];
+
+		customs__spool_drop__init(&p->drops[i]);
+		p->drops[i].epoch = drops[i].epoch;
+		p->drops[i].first_seq = drops[i].first_seq;
+		p->drops[i].last_seq = drops[i].last_seq;
+		p->drops[i].batches = drops[i].batches;
+		p->drops[i].bytes = drops[i].bytes;
+		customs__event__init(e);
+		e->kind = CUSTOMS__EVENT_KIND__EVENT_SPOOL_DROP;
+		e->unix_ns = now;
+		e->spool_drop = &p->drops[i];
+		p->event_ptrs[iv->n_events + i] = e;
+	}
+	b->n_counters = iv->n_counters;
+	b->counters = p->counter_ptrs;
+	b->n_events = n_ev;
+	b->events = p->event_ptrs;
+	return 0;
+}
+
+static int sign_envelope(const unsigned char *bytes, size_t len, const struct telem_key *key,
+			 unsigned char **out, size_t *out_len, unsigned char hash[SHA256_LEN])
+{
+	Customs__SignedBatch sb = CUSTOMS__SIGNED_BATCH__INIT;
+	unsigned char sig[TELEM_SIG_LEN];
+	unsigned char *buf;
+	size_t n;
+	int err;
+
+	err = telem_sign(key, bytes, len, sig);
+	if (err)
+		return err;
+	sb.batch.data = (uint8_t *)bytes;
+	sb.batch.len = len;
+	sb.signature.data = sig;
+	sb.signature.len = TELEM_SIG_LEN;
+	sb.key_id.data = (uint8_t *)key->id;
+	sb.key_id.len = TELEM_KEY_ID_LEN;
+	n = customs__signed_batch__get_packed_size(&sb);
+	if (n > TELEM_MAX_MSG)
+		return -E2BIG;
+	buf = malloc(n);
+	if (!buf)
+		return -ENOMEM;
+	customs__signed_batch__pack(&sb, buf);
+	err = sha256(buf, n, hash);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*out = buf;
+	*out_len = n;
+	return 0;
+}
+
+int telem_build_signed(const struct telem_node *node, const struct telem_link *link,
+		       const struct interval_record *iv,
+		       const struct telem_drop *drops, size_t n_drops,
+		       const struct telem_key *key,
+		       unsigned char **out, size_t *out_len,
+		       unsigned char hash[SHA256_LEN])
+{
+	Customs__Batch b = CUSTOMS__BATCH__INIT;
+	struct batch_parts parts = { 0 };
+	unsigned char *bytes = NULL;
+	size_t len;
+	int err;
+
+	*out = NULL;
+	*out_len = 0;
+	b.format = TELEM_FORMAT;
+	b.node_id = (char *)node->node_id;
+	b.host_country = (char *)node->host_country;
+	b.epoch = link->epoch;
+	b.seq = link->seq;
+	if (link->seq > 0) {
+		b.prev_hash.data = (uint8_t *)link->prev_hash;
+		b.prev_hash.len = SHA256_LEN;
+	} else {
+		b.new_epoch = 1;
+		b.epoch_reason = (char *)(link->epoch_reason ? link->epoch_reason : "");
+	}
+	b.start_unix_ns = iv->start_unix_ns;
+	b.end_unix_ns = iv->end_unix_ns;
+	b.policy_hash.data = (uint8_t *)iv->policy_hash;
+	b.policy_hash.len = INTERVAL_HASH_LEN;
+	b.geo_hash.data = (uint8_t *)iv->geo_hash;
+	b.geo_hash.len = INTERVAL_HASH_LEN;
+	b.agent_version = (char *)node->agent_version;
+	b.events_lost = iv->events_lost;
+	b.events_ratelimited = iv->events_ratelimited;
+	b.meter_overflow = iv->meter_overflow;
+	err = build_parts(&parts, &b, iv, drops, n_drops, telem_now_ns());
+	if (err)
+		goto cleanup;
+	len = customs__batch__get_packed_size(&b);
+	if (len > TELEM_MAX_MSG - 256) {
+		err = -E2BIG;
+		goto cleanup;
+	}
+	bytes = malloc(len ? len : 1);
+	if (!bytes) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	customs__batch__pack(&b, bytes);
+	err = sign_envelope(bytes, len, key, out, out_len, hash);
+cleanup:
+	free(bytes);
+	batch_parts_free(&parts);
+	return err;
+}
+
+/* --- decoding ---------------------------------------------------------------- */
+
+int telem_decode(const void *raw, size_t len, struct telem_signed *s)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	if (len > TELEM_MAX_MSG)
+		return -E2BIG;
+	s->sb = customs__signed_batch__unpack(NULL, len, raw);
+	if (!s->sb)
+		return -EBADMSG;
+	s->batch = customs__batch__unpack(NULL, s->sb->batch.len, s->sb->batch.data);
+	if (!s->batch || s->batch->format != TELEM_FORMAT) {
+		telem_signed_free(s);
+		return -EBADMSG;
+	}
+	s->raw = raw;
+	s->raw_len = len;
+	err = sha256(raw, len, s->hash);
+	if (err) {
+		telem_signed_free(s);
+		return err;
+	}
+	if (s->sb->key_id.len == TELEM_KEY_ID_LEN)
+		telem_hex(s->sb->key_id.data, TELEM_KEY_ID_LEN, s->key_id_hex);
+	else
+		snprintf(s->key_id_hex, sizeof(s->key_id_hex), "(bad key id)");
+	return 0;
+}
+
+void telem_signed_free(struct telem_signed *s)
+{
+	if (s->batch)
+		customs__batch__free_unpacked(s->batch, NULL);
+	if (s->sb)
+		customs__signed_batch__free_unpacked(s->sb, NULL);
+	memset(s, 0, sizeof(*s));
+}
+
+int telem_verify(const struct telem_signed *s, const struct telem_keyring *r)
+{
+	const struct telem_key *k;
+
+	k = telem_keyring_find(r, s->sb->key_id.data, s->sb->key_id.len);
+	if (!k)
+		return -ENOKEY;
+	return telem_verify_sig(k, s->sb->batch.data, s->sb->batch.len,
+				s->sb->signature.data, s->sb->signature.len);
+}
+
+/* --- varints and bundles ----------------------------------------------------- */
+
+size_t telem_varint_put(unsigned char out[TELEM_VARINT_MAX], __u64 v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		out[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	out[n++] = (unsigned char)v;
+	return n;
+}
+
+int telem_varint_get(const unsigned char *p, size_t len, __u64 *v, size_t *used)
+{
+	__u64 r = 0;
+	size_t i;
+
+	for (i = 0; i < TELEM_VARINT_MAX; i++) {
+		if (i >= len)
+			return -EAGAIN;
+		if (i == 9 && p[i] > 1)
+			return -EBADMSG;
+		r |= (__u64)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*v = r;
+			*used = i + 1;
+			return 0;
+		}
+	}
+	return -EBADMSG;
+}
+
+int telem_bundle_next(const unsigned char *buf, size_t len, size_t *off,
+		      const unsigned char **rec, size_t *rec_len)
+{
+	size_t used;
+	__u64 n;
+	int err;
+
+	if (*off >= len)
+		return 0;
+	err = telem_varint_get(buf + *off, len - *off, &n, &used);
+	if (err)
+		return -EBADMSG;
+	if (n > TELEM_MAX_MSG || n > len - *off - used)
+		return -EBADMSG;
+	*rec = buf + *off + used;
+	*rec_len = (size_t)n;
+	*off += used + (size_t)n;
+	return 1;
+}
+
+static int write_all(int fd, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	ssize_t w;
+
+	while (len) {
+		w = write(fd, b, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		b += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int telem_bundle_write(int fd, const void *rec, size_t len)
+{
+	unsigned char pre[TELEM_VARINT_MAX];
+	int err;
+
+	err = write_all(fd, pre, telem_varint_put(pre, len));
+	return err ? err : write_all(fd, rec, len);
+}
+
+int telem_read_file(const char *path, unsigned char **buf, size_t *len)
+{
+	struct stat st;
+	unsigned char *b;
+	size_t got = 0;
+	ssize_t r;
+	int fd, err = 0;
+
+	*buf = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto cleanup;
+	}
+	b = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!b) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	while (got < (size_t)st.st_size) {
+		r = read(fd, b + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			err = r < 0 ? -errno : -EIO;
+			free(b);
+			goto cleanup;
+		}
+		got += (size_t)r;
+	}
+	*buf = b;
+	*len = got;
+cleanup:
+	close(fd);
+	return err;
+}
