@@ -156,6 +156,39 @@ static void model_errors(void **state)
 		     "audit is a mode");
 }
 
+static void endpoint_syntax(void **state)
+{
+	static const char *const bad[] = {
+		"192.0.2.1:443", "192.0.2.1:443/sctp", "192.0.2.1:+443/tcp", "192.0.2.1:/tcp",
+		"192.0.2.1:65536/tcp", "2001:db8::1:443/tcp", "[192.0.2.1]:443/tcp",
+		"[*]:443/tcp", "192.0.2.256:1/tcp", ":1/tcp", "[]:1/tcp",
+	};
+	static const char *const good[] = {
+		"192.0.2.1:65535/udp", "[2001:db8::1]:1/tcp", "[::]:1/tcp", "0.0.0.0:1/tcp",
+	};
+	char text[512], want[512];
+	struct policy_diag diag;
+	struct policy *p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "node: {country: AE}\ntiers: {t: {ingress: {}, egress: {}}}\n"
+			 "models: [{name: m, tier: t, endpoints: [\"%s\"]}]\n", bad[i]);
+		snprintf(want, sizeof(want), "t.yaml:3:41: error: invalid endpoint \"%s\" (write ADDRESS:PORT/tcp or /udp; ADDRESS is IPv4, [IPv6] or *)",
+			 bad[i]);
+		expect_error(text, want, bad[i]);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "node: {country: AE}\ntiers: {t: {ingress: {}, egress: {}}}\n"
+			 "models: [{name: m, tier: t, endpoints: [\"%s\"]}]\n", good[i]);
+		p = expect_ok(text, &diag, good[i]);
+		ASSERT_STR_EQ(policy_endpoint_at(p, 0)->text, good[i], "canonical text");
+		policy_free(p);
+		policy_diag_free(&diag);
+	}
+}
+
 #define GUARANTEE						\
 	"guarantees:\n"						\
 	"  - name: ae-access\n"					\
@@ -445,6 +478,7 @@ int main(void)
 		cmocka_unit_test(country_errors),
 		cmocka_unit_test(group_errors),
 		cmocka_unit_test(model_errors),
+		cmocka_unit_test(endpoint_syntax),
 		cmocka_unit_test(guarantee_errors),
 		cmocka_unit_test(revocation_lets_a_rule_break_a_guarantee),
 		cmocka_unit_test(expired_guarantee_no_longer_binds),

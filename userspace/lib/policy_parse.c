@@ -543,6 +543,35 @@ static void endpoint_text(const struct endpoint_key *k, char *out, size_t len)
 		snprintf(out, len, "[%s]:%u/%s", addr, k->port, proto);
 }
 
+/* The address part: IPv4, [IPv6] (brackets already removed) or `*`. */
+static int endpoint_addr(const char *addr, bool bracketed, struct endpoint_key keys[2],
+			 int *n)
+{
+	struct endpoint_key *k = &keys[0];
+
+	*n = 1;
+	if (!bracketed && !strcmp(addr, "*")) {
+		keys[0].family = 4;
+		keys[1].family = 6;
+		*n = 2;
+		return 0;
+	}
+	if (!bracketed && inet_pton(AF_INET, addr, k->addr) == 1) {
+		k->family = 4;
+		return 0;
+	}
+	if (!bracketed || inet_pton(AF_INET6, addr, k->addr) != 1)
+		return -EINVAL;
+	k->family = 6;
+	/* A v4-mapped address is IPv4 on the wire, where XDP sees it. */
+	if (k->addr[0] == 0 && k->addr[1] == 0 && k->addr[2] == htonl(0xffff)) {
+		k->addr[0] = k->addr[3];
+		k->addr[2] = k->addr[3] = 0;
+		k->family = 4;
+	}
+	return 0;
+}
+
 /* "ADDR:PORT/PROTO" into one or two keys (`*` is both families). */
 static int endpoint_parse(const char *s, struct endpoint_key keys[2], int *n)
 {
@@ -565,7 +594,7 @@ static int endpoint_parse(const char *s, struct endpoint_key keys[2], int *n)
 	else
 		return -EINVAL;
 	port = strtoul(colon + 1, &end, 10);
-	if (end != slash || colon + 1 == slash || port == 0 || port > 65535)
+	if (end != slash || !isdigit((unsigned char)colon[1]) || port == 0 || port > 65535)
 		return -EINVAL;
 	alen = (size_t)(colon - s);
 	if (alen >= 2 && s[0] == '[' && s[alen - 1] == ']') {
@@ -578,27 +607,7 @@ static int endpoint_parse(const char *s, struct endpoint_key keys[2], int *n)
 	addr[alen] = '\0';
 	keys[0].port = keys[1].port = (__u16)port;
 	keys[0].proto = keys[1].proto = proto;
-	if (!strcmp(addr, "*") && a == s) {
-		keys[0].family = 4;
-		keys[1].family = 6;
-		*n = 2;
-		return 0;
-	}
-	*n = 1;
-	if (a == s && inet_pton(AF_INET, addr, keys[0].addr) == 1) {
-		keys[0].family = 4;
-		return 0;
-	}
-	if (a == s || inet_pton(AF_INET6, addr, keys[0].addr) != 1)
-		return -EINVAL;
-	keys[0].family = 6;
-	/* A v4-mapped address is IPv4 on the wire, where XDP sees it. */
-	if (keys[0].addr[0] == 0 && keys[0].addr[1] == 0 && keys[0].addr[2] == htonl(0xffff)) {
-		keys[0].addr[0] = keys[0].addr[3];
-		keys[0].addr[2] = keys[0].addr[3] = 0;
-		keys[0].family = 4;
-	}
-	return 0;
+	return endpoint_addr(addr, a != s, keys, n);
 }
 
 struct model_tables {
