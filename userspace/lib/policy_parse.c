@@ -181,7 +181,8 @@ static int resolve_entry(struct pctx *c, const struct ynode *n, struct cset *out
 	if (g < 0)
 		return group_missing(c, n);
 	c->p->groups[g].used = true;
-	if (c->p->groups[g].state != 2) {
+	/* Only group members resolve groups (stack set); later lists find them done. */
+	if (c->p->groups[g].state != 2 && stack) {
 		rc = group_resolve(c, (size_t)g, stack, depth);
 		if (rc)
 			return rc;
@@ -197,6 +198,8 @@ static int clist_parse(struct pctx *c, const struct ynode *n, struct clist *out,
 	int rc;
 
 	out->loc = at(n);
+	if (n->kind == YNODE_SCALAR && !n->quoted && !n->value[0])
+		return 0;	/* "key:" with nothing after it: no countries */
 	if (n->kind == YNODE_MAP)
 		return perr(c, at(n), "a country list is a list of codes and groups, not a mapping");
 	out->items = calloc(cnt ? cnt : 1, sizeof(*out->items));
@@ -659,9 +662,9 @@ static int check_pattern(struct pctx *c, const struct ynode *n)
 {
 	const char *s = n->value;
 
-	if (s[0] != '/' || strstr(s, "//") || strstr(s, "/../") || strstr(s, "/./") ||
+	if (s[0] != '/' || strstr(s, "//") || (s[1] && s[strlen(s) - 1] == '/') || strstr(s, "/../") || strstr(s, "/./") ||
 	    (strlen(s) >= 3 && !strcmp(s + strlen(s) - 3, "/..")) || strlen(s) > 4096)
-		return perr(c, at(n), "tenant cgroup \"%s\" must be a path below the cgroup2 mount, starting with /",
+		return perr(c, at(n), "tenant cgroup \"%s\" must be a path below the cgroup2 mount (/a/b: no empty, . or .. parts, no trailing /)",
 			    s);
 	return 0;
 }
