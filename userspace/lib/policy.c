@@ -251,8 +251,6 @@ void policy_free(struct policy *p)
 	free(p);
 }
 
-/* ---- accessors ---------------------------------------------------------- */
-
 const char *policy_file(const struct policy *p)
 {
 	return p->file;
@@ -390,8 +388,6 @@ const struct policy_endpoint *policy_endpoint_at(const struct policy *p, size_t 
 {
 	return i < p->n_endpoints ? &p->endpoints[i].pub : NULL;
 }
-
-/* ---- guarantees ---------------------------------------------------------- */
 
 size_t policy_guarantee_count(const struct policy *p)
 {

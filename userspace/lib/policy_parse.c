@@ -108,8 +108,6 @@ static int parse_verdict(struct pctx *c, const struct ynode *n, __u8 *out)
 	return 0;
 }
 
-/* ---- countries and groups ---------------------------------------------- */
-
 static int group_find(const struct policy *p, const char *name)
 {
 	size_t i;
@@ -304,8 +302,6 @@ static int parse_countries(struct pctx *c, const struct ynode *n, struct clist *
 	return clist_parse(c, n, out, NULL, 0);
 }
 
-/* ---- node, tiers ---------------------------------------------------------- */
-
 static int parse_node(struct pctx *c, const struct ynode *n)
 {
 	static const char *const keys[] = { "id", "country", NULL };
@@ -423,8 +419,6 @@ static int tier_ref(struct pctx *c, const struct ynode *n, int *out)
 	return perr(c, at(n), "undefined tier \"%s\"", n->value);
 }
 
-/* ---- times and numbers ------------------------------------------------------ */
-
 static int digits(const char *s, int n, int *out)
 {
 	int i, v = 0;
@@ -515,8 +509,6 @@ static int parse_availability(struct pctx *c, const struct ynode *n, __u32 *ppm)
 			    n->value);
 	return 0;
 }
-
-/* ---- models ---------------------------------------------------------------- */
 
 static int grow(void **arr, size_t *cap, size_t n, size_t size)
 {
@@ -796,8 +788,6 @@ static int parse_models(struct pctx *c, const struct ynode *seq)
 	}
 	return rc;
 }
-
-/* ---- guarantees and revocations ------------------------------------------- */
 
 static int name_refs(struct pctx *c, const struct ynode *seq, char ***names,
 		     struct ploc **locs, size_t *n)
