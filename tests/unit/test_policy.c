@@ -291,6 +291,20 @@ static void revocation_lets_a_rule_break_a_guarantee(void **state)
 	policy_diag_free(&diag);
 }
 
+static void audit_does_not_break_a_guarantee(void **state)
+{
+	struct policy_diag diag;
+	struct policy *p;
+
+	(void)state;
+	p = expect_ok(HEAD "    exceptions:\n      - {countries: [AE], verdict: deny, reason: trial, mode: audit}\n"
+		      GUARANTEE, &diag, "audit passes the traffic");
+	ASSERT_EQ(policy_verdict(p, 1, DIR_INGRESS, country_index('A', 'E')), VERDICT_AUDIT,
+		  "counted, not refused");
+	policy_free(p);
+	policy_diag_free(&diag);
+}
+
 static void expired_guarantee_no_longer_binds(void **state)
 {
 	const char *text = HEAD "    exceptions:\n      - {countries: [AE], verdict: deny, reason: x}\n"
@@ -502,6 +516,7 @@ int main(void)
 		cmocka_unit_test(endpoint_syntax),
 		cmocka_unit_test(guarantee_errors),
 		cmocka_unit_test(revocation_lets_a_rule_break_a_guarantee),
+		cmocka_unit_test(audit_does_not_break_a_guarantee),
 		cmocka_unit_test(expired_guarantee_no_longer_binds),
 		cmocka_unit_test(warnings_for_rules_that_never_apply),
 		cmocka_unit_test(ids_tables_and_modes),
