@@ -107,12 +107,22 @@ static void country_errors(void **state)
 
 static void group_errors(void **state)
 {
+	struct policy_diag diag;
+	struct policy *p;
+
 	(void)state;
 	expect_error("node: {country: AE}\ncountry_groups: {partners: [AE], g: [partnrs]}\n",
 		     "t.yaml:2:38: error: undefined country group \"partnrs\" (did you mean \"partners\"?)",
 		     "undefined group");
 	expect_error("node: {country: AE}\ncountry_groups:\n  a: [b]\n  b: [c, US]\n  c: [a]\n",
 		     "t.yaml:3:3: error: cyclic country group: a -> b -> c -> a", "cycle");
+	p = expect_ok("node: {country: AE}\ncountry_groups:\n  none:\n  some: [none, FR]\n"
+		      "tiers: {t: {ingress: {allow: [some]}, egress: {}}}\n", &diag, "empty group");
+	ASSERT_STR_EQ(strbuf_str(&diag.warnings),
+		      "t.yaml:5:9: warning: tier \"t\" is used by no model; its rules never apply\n",
+		      "an empty group is a group");
+	policy_free(p);
+	policy_diag_free(&diag);
 	expect_error("node: {country: AE}\ncountry_groups: {a: [a]}\n",
 		     "t.yaml:2:18: error: cyclic country group: a -> a", "self cycle");
 	expect_error("node: {country: AE}\ncountry_groups: {all: [US]}\n",
@@ -144,6 +154,12 @@ static void model_errors(void **state)
 	expect_error(HEAD "  - name: m2\n    tier: open\n    tenants: [/srv/m1]\n",
 		     "t.yaml:18:15: error: tenant cgroup \"/srv/m1\" is claimed twice (first at line 15)",
 		     "tenant claimed twice");
+	expect_error(HEAD "  - name: m2\n    tier: open\n    tenants: [srv/m2, /srv/m2/]\n",
+		     "t.yaml:18:15: error: tenant cgroup \"srv/m2\" must be a path below the cgroup2 mount (/a/b: no empty, . or .. parts, no trailing /)",
+		     "relative tenant path");
+	expect_error(HEAD "  - name: m2\n    tier: open\n    tenants: [/srv/m2/]\n",
+		     "t.yaml:18:15: error: tenant cgroup \"/srv/m2/\" must be a path below the cgroup2 mount (/a/b: no empty, . or .. parts, no trailing /)",
+		     "trailing slash");
 	expect_error(HEAD "  - name: m2\n    tier: open\n    endpoints: [\"192.0.2.1:0/tcp\"]\n",
 		     "t.yaml:18:17: error: invalid endpoint \"192.0.2.1:0/tcp\" (write ADDRESS:PORT/tcp or /udp; ADDRESS is IPv4, [IPv6] or *)",
 		     "port 0");
@@ -154,6 +170,39 @@ static void model_errors(void **state)
 	expect_error(HEAD "    exceptions:\n      - {countries: [US], verdict: audit, reason: a}\n",
 		     "t.yaml:17:36: error: a verdict is allow or deny; audit is a mode (mode: audit)",
 		     "audit is a mode");
+}
+
+static void endpoint_syntax(void **state)
+{
+	static const char *const bad[] = {
+		"192.0.2.1:443", "192.0.2.1:443/sctp", "192.0.2.1:+443/tcp", "192.0.2.1:/tcp",
+		"192.0.2.1:65536/tcp", "2001:db8::1:443/tcp", "[192.0.2.1]:443/tcp",
+		"[*]:443/tcp", "192.0.2.256:1/tcp", ":1/tcp", "[]:1/tcp",
+	};
+	static const char *const good[] = {
+		"192.0.2.1:65535/udp", "[2001:db8::1]:1/tcp", "[::]:1/tcp", "0.0.0.0:1/tcp",
+	};
+	char text[512], want[512];
+	struct policy_diag diag;
+	struct policy *p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "node: {country: AE}\ntiers: {t: {ingress: {}, egress: {}}}\n"
+			 "models: [{name: m, tier: t, endpoints: [\"%s\"]}]\n", bad[i]);
+		snprintf(want, sizeof(want), "t.yaml:3:41: error: invalid endpoint \"%s\" (write ADDRESS:PORT/tcp or /udp; ADDRESS is IPv4, [IPv6] or *)",
+			 bad[i]);
+		expect_error(text, want, bad[i]);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "node: {country: AE}\ntiers: {t: {ingress: {}, egress: {}}}\n"
+			 "models: [{name: m, tier: t, endpoints: [\"%s\"]}]\n", good[i]);
+		p = expect_ok(text, &diag, good[i]);
+		ASSERT_STR_EQ(policy_endpoint_at(p, 0)->text, good[i], "canonical text");
+		policy_free(p);
+		policy_diag_free(&diag);
+	}
 }
 
 #define GUARANTEE						\
@@ -198,6 +247,7 @@ static void revocation_lets_a_rule_break_a_guarantee(void **state)
 	struct policy_guarantee_status st;
 	struct policy_diag diag;
 	struct policy *p;
+	__u16 cc[4];
 	int64_t t;
 
 	(void)state;
@@ -231,8 +281,26 @@ static void revocation_lets_a_rule_break_a_guarantee(void **state)
 	ASSERT_OK(policy_parse_time("2030-01-01", &t), "time");
 	policy_guarantee_eval(p, 0, t, &st);
 	ASSERT_EQ(st.state, GUARANTEE_EXPIRED, "expired at until");
+	ASSERT_EQ(st.n_models, 1, "one model");
+	ASSERT_EQ(st.models[0], 1, "m1");
+	ASSERT_EQ(policy_guarantee_countries(p, 0, cc, 4), 1, "one country: the host's");
+	ASSERT_EQ(cc[0], country_index('A', 'E'), "AE");
 	ASSERT_TRUE(policy_guarantee_covers(p, 0, 1, country_index('A', 'E')), "covers AE");
 	ASSERT_TRUE(!policy_guarantee_covers(p, 0, 1, country_index('U', 'S')), "not US");
+	policy_free(p);
+	policy_diag_free(&diag);
+}
+
+static void audit_does_not_break_a_guarantee(void **state)
+{
+	struct policy_diag diag;
+	struct policy *p;
+
+	(void)state;
+	p = expect_ok(HEAD "    exceptions:\n      - {countries: [AE], verdict: deny, reason: trial, mode: audit}\n"
+		      GUARANTEE, &diag, "audit passes the traffic");
+	ASSERT_EQ(policy_verdict(p, 1, DIR_INGRESS, country_index('A', 'E')), VERDICT_AUDIT,
+		  "counted, not refused");
 	policy_free(p);
 	policy_diag_free(&diag);
 }
@@ -445,8 +513,10 @@ int main(void)
 		cmocka_unit_test(country_errors),
 		cmocka_unit_test(group_errors),
 		cmocka_unit_test(model_errors),
+		cmocka_unit_test(endpoint_syntax),
 		cmocka_unit_test(guarantee_errors),
 		cmocka_unit_test(revocation_lets_a_rule_break_a_guarantee),
+		cmocka_unit_test(audit_does_not_break_a_guarantee),
 		cmocka_unit_test(expired_guarantee_no_longer_binds),
 		cmocka_unit_test(warnings_for_rules_that_never_apply),
 		cmocka_unit_test(ids_tables_and_modes),

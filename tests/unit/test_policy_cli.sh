@@ -51,6 +51,10 @@ expect "explain" 0 "$bin" policy explain policies/tiered-export.yaml \
 has "explain verdict" "$tmp/out" "model frontier-large, country IN, ingress: allow"
 has "explain chain" "$tmp/out" "2. policies/tiered-export.yaml:80:9: model \"frontier-large\" exception: allow IN"
 
+expect "explain json" 0 "$bin" policy explain policies/tiered-export.yaml \
+	--model frontier-research --country FR --direction egress --json
+has "explain json" "$tmp/out" '{"model":"frontier-research","country":"FR","direction":"egress","verdict":"audit","steps":[{"line":61,"col":16,"rule":"tier \"prohibited\" egress default: deny","verdict":"deny","decisive":true},{"line":89,"col":11,"rule":"mode audit (set on the model): the deny is counted as audit and the traffic passes","verdict":"audit","decisive":false}]}'
+
 expect "explain unknown model" 1 "$bin" policy explain policies/tiered-export.yaml \
 	--model nope --country IN
 expect "explain bad direction" 2 "$bin" policy explain policies/tiered-export.yaml \

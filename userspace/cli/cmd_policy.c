@@ -19,7 +19,7 @@
 
 static const char *const usage_text =
 	"Usage: customsctl policy check [--at TIME] FILE...\n"
-	"       customsctl policy explain FILE --model M --country CC [--direction ingress|egress]\n"
+	"       customsctl policy explain FILE --model M --country CC [--direction ingress|egress] [--json]\n"
 	"       customsctl policy diff OLD NEW\n"
 	"       customsctl policy compile FILE [--json|--canonical]\n"
 	"       customsctl policy cgroups FILE [--mount DIR]\n"
@@ -127,9 +127,40 @@ static void print_explanation(const struct policy *p, __u32 model, enum directio
 	}
 }
 
+/* One JSON object per line: scripts read explanations line by line. */
+static void print_explanation_json(const struct policy *p, __u32 model, enum direction dir,
+				   __u16 country)
+{
+	struct policy_explanation ex;
+	char cc[COUNTRY_STRLEN];
+	struct strbuf sb;
+	size_t i;
+
+	policy_explain(p, model, dir, country, &ex);
+	country_str(country, cc);
+	strbuf_init(&sb);
+	strbuf_puts(&sb, "{\"model\":");
+	strbuf_json_str(&sb, policy_model_name(p, model));
+	strbuf_printf(&sb, ",\"country\":\"%s\",\"direction\":\"%s\",\"verdict\":\"%s\",\"steps\":[",
+		      cc, direction_name(dir), verdict_name(ex.verdict));
+	for (i = 0; i < ex.n_steps; i++) {
+		const struct policy_explain_step *s = &ex.steps[i];
+
+		strbuf_printf(&sb, "%s{\"line\":%d,\"col\":%d,\"rule\":", i ? "," : "",
+			      s->line, s->col);
+		strbuf_json_str(&sb, s->text);
+		strbuf_printf(&sb, ",\"verdict\":\"%s\",\"decisive\":%s}",
+			      verdict_name(s->verdict), i == ex.decisive ? "true" : "false");
+	}
+	strbuf_puts(&sb, "]}\n");
+	fputs(strbuf_str(&sb), stdout);
+	strbuf_free(&sb);
+}
+
 struct explain_args {
 	const char *model, *country;
 	int dir;
+	bool json;
 };
 
 static int explain_parse(int argc, char **argv, struct explain_args *a)
@@ -138,6 +169,7 @@ static int explain_parse(int argc, char **argv, struct explain_args *a)
 		{ "model", required_argument, NULL, 'm' },
 		{ "country", required_argument, NULL, 'c' },
 		{ "direction", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
 		{ 0 },
 	};
 	int c;
@@ -150,6 +182,9 @@ static int explain_parse(int argc, char **argv, struct explain_args *a)
 			break;
 		case 'c':
 			a->country = optarg;
+			break;
+		case 'j':
+			a->json = true;
 			break;
 		case 'd':
 			a->dir = direction_parse(optarg);
@@ -193,9 +228,14 @@ static int explain(int argc, char **argv)
 			a.model);
 		goto out;
 	}
-	for (d = 0; d < DIR_MAX; d++)
-		if (a.dir < 0 || a.dir == d)
+	for (d = 0; d < DIR_MAX; d++) {
+		if (a.dir >= 0 && a.dir != d)
+			continue;
+		if (a.json)
+			print_explanation_json(p, (__u32)model, (enum direction)d, country);
+		else
 			print_explanation(p, (__u32)model, (enum direction)d, country);
+	}
 	rc = 0;
 out:
 	policy_free(p);

@@ -251,8 +251,6 @@ void policy_free(struct policy *p)
 	free(p);
 }
 
-/* ---- accessors ---------------------------------------------------------- */
-
 const char *policy_file(const struct policy *p)
 {
 	return p->file;
@@ -391,8 +389,6 @@ const struct policy_endpoint *policy_endpoint_at(const struct policy *p, size_t 
 	return i < p->n_endpoints ? &p->endpoints[i].pub : NULL;
 }
 
-/* ---- guarantees ---------------------------------------------------------- */
-
 size_t policy_guarantee_count(const struct policy *p)
 {
 	return p->n_guarantees;
@@ -423,6 +419,8 @@ int policy_guarantee_eval(const struct policy *p, size_t i, int64_t t,
 	out->from = g->from;
 	out->until = g->until;
 	out->availability_ppm = g->availability_ppm;
+	out->models = g->models;
+	out->n_models = g->n_ids;
 	if (r) {
 		out->has_revocation = true;
 		out->revoked_at = r->effective;
@@ -438,6 +436,23 @@ int policy_guarantee_eval(const struct policy *p, size_t i, int64_t t,
 	else
 		out->state = GUARANTEE_ACTIVE;
 	return 0;
+}
+
+size_t policy_guarantee_countries(const struct policy *p, size_t i, __u16 *out, size_t max)
+{
+	size_t n = 0;
+	__u16 k;
+
+	if (i >= p->n_guarantees)
+		return 0;
+	for (k = 0; k < COUNTRY_MAX; k++) {
+		if (!cset_has(&p->guarantees[i].countries.set, k))
+			continue;
+		if (n < max)
+			out[n] = k;
+		n++;
+	}
+	return n;
 }
 
 static int cmp_u32_key(const void *a, const void *b)

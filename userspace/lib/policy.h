@@ -144,10 +144,17 @@ struct policy_guarantee_status {
 	bool has_revocation;		/* the policy revokes it (at any time) */
 	int64_t revoked_at;		/* the revocation's effective time */
 	const char *revocation_reason, *revocation_reference;	/* or NULL */
+	const __u32 *models;		/* the model ids it covers, ascending */
+	size_t n_models;
 };
 size_t policy_guarantee_count(const struct policy *p);
 int policy_guarantee_eval(const struct policy *p, size_t i, int64_t t,
 			  struct policy_guarantee_status *out);
+/*
+ * The countries guarantee i covers, ascending, into out (up to max);
+ * returns how many there are.
+ */
+size_t policy_guarantee_countries(const struct policy *p, size_t i, __u16 *out, size_t max);
 /* True when guarantee i promises country access to model. */
 bool policy_guarantee_covers(const struct policy *p, size_t i, __u32 model, __u16 country);
 const char *guarantee_state_name(enum guarantee_state s);

@@ -200,8 +200,6 @@ static int build_endpoints(struct pctx *c)
 	return 0;
 }
 
-/* ---- guarantees and revocations ------------------------------------------ */
-
 static int cmp_guarantee(const void *a, const void *b)
 {
 	const struct pguarantee *x = a, *y = b;
@@ -327,8 +325,6 @@ static int link_guarantees(struct pctx *c)
 	}
 	return 0;
 }
-
-/* ---- the matrix --------------------------------------------------------- */
 
 static void tier_row(const struct pdir_rule *r, __u8 out[ACCESS_ROW_LEN])
 {
@@ -489,8 +485,6 @@ static int check_guarantees(struct pctx *c)
 	}
 	return 0;
 }
-
-/* ---- warnings: rules that never apply ------------------------------------- */
 
 static bool cset_subset(const struct cset *a, const struct cset *b)
 {

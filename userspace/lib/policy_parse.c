@@ -108,8 +108,6 @@ static int parse_verdict(struct pctx *c, const struct ynode *n, __u8 *out)
 	return 0;
 }
 
-/* ---- countries and groups ---------------------------------------------- */
-
 static int group_find(const struct policy *p, const char *name)
 {
 	size_t i;
@@ -181,7 +179,8 @@ static int resolve_entry(struct pctx *c, const struct ynode *n, struct cset *out
 	if (g < 0)
 		return group_missing(c, n);
 	c->p->groups[g].used = true;
-	if (c->p->groups[g].state != 2) {
+	/* Only group members resolve groups (stack set); later lists find them done. */
+	if (c->p->groups[g].state != 2 && stack) {
 		rc = group_resolve(c, (size_t)g, stack, depth);
 		if (rc)
 			return rc;
@@ -197,6 +196,8 @@ static int clist_parse(struct pctx *c, const struct ynode *n, struct clist *out,
 	int rc;
 
 	out->loc = at(n);
+	if (n->kind == YNODE_SCALAR && !n->quoted && !n->value[0])
+		return 0;	/* "key:" with nothing after it: no countries */
 	if (n->kind == YNODE_MAP)
 		return perr(c, at(n), "a country list is a list of codes and groups, not a mapping");
 	out->items = calloc(cnt ? cnt : 1, sizeof(*out->items));
@@ -300,8 +301,6 @@ static int parse_countries(struct pctx *c, const struct ynode *n, struct clist *
 {
 	return clist_parse(c, n, out, NULL, 0);
 }
-
-/* ---- node, tiers ---------------------------------------------------------- */
 
 static int parse_node(struct pctx *c, const struct ynode *n)
 {
@@ -420,8 +419,6 @@ static int tier_ref(struct pctx *c, const struct ynode *n, int *out)
 	return perr(c, at(n), "undefined tier \"%s\"", n->value);
 }
 
-/* ---- times and numbers ------------------------------------------------------ */
-
 static int digits(const char *s, int n, int *out)
 {
 	int i, v = 0;
@@ -513,8 +510,6 @@ static int parse_availability(struct pctx *c, const struct ynode *n, __u32 *ppm)
 	return 0;
 }
 
-/* ---- models ---------------------------------------------------------------- */
-
 static int grow(void **arr, size_t *cap, size_t n, size_t size)
 {
 	size_t ncap = *cap ? *cap * 2 : 64;
@@ -543,6 +538,35 @@ static void endpoint_text(const struct endpoint_key *k, char *out, size_t len)
 		snprintf(out, len, "[%s]:%u/%s", addr, k->port, proto);
 }
 
+/* The address part: IPv4, [IPv6] (brackets already removed) or `*`. */
+static int endpoint_addr(const char *addr, bool bracketed, struct endpoint_key keys[2],
+			 int *n)
+{
+	struct endpoint_key *k = &keys[0];
+
+	*n = 1;
+	if (!bracketed && !strcmp(addr, "*")) {
+		keys[0].family = 4;
+		keys[1].family = 6;
+		*n = 2;
+		return 0;
+	}
+	if (!bracketed && inet_pton(AF_INET, addr, k->addr) == 1) {
+		k->family = 4;
+		return 0;
+	}
+	if (!bracketed || inet_pton(AF_INET6, addr, k->addr) != 1)
+		return -EINVAL;
+	k->family = 6;
+	/* A v4-mapped address is IPv4 on the wire, where XDP sees it. */
+	if (k->addr[0] == 0 && k->addr[1] == 0 && k->addr[2] == htonl(0xffff)) {
+		k->addr[0] = k->addr[3];
+		k->addr[2] = k->addr[3] = 0;
+		k->family = 4;
+	}
+	return 0;
+}
+
 /* "ADDR:PORT/PROTO" into one or two keys (`*` is both families). */
 static int endpoint_parse(const char *s, struct endpoint_key keys[2], int *n)
 {
@@ -565,7 +589,7 @@ static int endpoint_parse(const char *s, struct endpoint_key keys[2], int *n)
 	else
 		return -EINVAL;
 	port = strtoul(colon + 1, &end, 10);
-	if (end != slash || colon + 1 == slash || port == 0 || port > 65535)
+	if (end != slash || !isdigit((unsigned char)colon[1]) || port == 0 || port > 65535)
 		return -EINVAL;
 	alen = (size_t)(colon - s);
 	if (alen >= 2 && s[0] == '[' && s[alen - 1] == ']') {
@@ -578,27 +602,7 @@ static int endpoint_parse(const char *s, struct endpoint_key keys[2], int *n)
 	addr[alen] = '\0';
 	keys[0].port = keys[1].port = (__u16)port;
 	keys[0].proto = keys[1].proto = proto;
-	if (!strcmp(addr, "*") && a == s) {
-		keys[0].family = 4;
-		keys[1].family = 6;
-		*n = 2;
-		return 0;
-	}
-	*n = 1;
-	if (a == s && inet_pton(AF_INET, addr, keys[0].addr) == 1) {
-		keys[0].family = 4;
-		return 0;
-	}
-	if (a == s || inet_pton(AF_INET6, addr, keys[0].addr) != 1)
-		return -EINVAL;
-	keys[0].family = 6;
-	/* A v4-mapped address is IPv4 on the wire, where XDP sees it. */
-	if (keys[0].addr[0] == 0 && keys[0].addr[1] == 0 && keys[0].addr[2] == htonl(0xffff)) {
-		keys[0].addr[0] = keys[0].addr[3];
-		keys[0].addr[2] = keys[0].addr[3] = 0;
-		keys[0].family = 4;
-	}
-	return 0;
+	return endpoint_addr(addr, a != s, keys, n);
 }
 
 struct model_tables {
@@ -650,9 +654,9 @@ static int check_pattern(struct pctx *c, const struct ynode *n)
 {
 	const char *s = n->value;
 
-	if (s[0] != '/' || strstr(s, "//") || strstr(s, "/../") || strstr(s, "/./") ||
+	if (s[0] != '/' || strstr(s, "//") || (s[1] && s[strlen(s) - 1] == '/') || strstr(s, "/../") || strstr(s, "/./") ||
 	    (strlen(s) >= 3 && !strcmp(s + strlen(s) - 3, "/..")) || strlen(s) > 4096)
-		return perr(c, at(n), "tenant cgroup \"%s\" must be a path below the cgroup2 mount, starting with /",
+		return perr(c, at(n), "tenant cgroup \"%s\" must be a path below the cgroup2 mount (/a/b: no empty, . or .. parts, no trailing /)",
 			    s);
 	return 0;
 }
@@ -784,8 +788,6 @@ static int parse_models(struct pctx *c, const struct ynode *seq)
 	}
 	return rc;
 }
-
-/* ---- guarantees and revocations ------------------------------------------- */
 
 static int name_refs(struct pctx *c, const struct ynode *seq, char ***names,
 		     struct ploc **locs, size_t *n)

@@ -276,8 +276,6 @@ void policy_canonical_hash(struct policy *p)
 	strbuf_free(&sb);
 }
 
-/* ---- JSON ---------------------------------------------------------------- */
-
 static void json_codes(struct strbuf *sb, const __u8 *row, __u8 v)
 {
 	char cc[COUNTRY_STRLEN];
@@ -433,8 +431,6 @@ void policy_render_json(const struct policy *p, struct strbuf *out)
 	}
 	strbuf_puts(out, "]}\n");
 }
-
-/* ---- diff ---------------------------------------------------------------- */
 
 /* A model a policy does not name is judged by its unknown-model row. */
 static const __u8 *row_of(const struct policy *p, const char *name, int dir)
