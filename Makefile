@@ -64,7 +64,8 @@ TESTLIB_SAN	:= $(BUILD)/san/libtest.a
 # Binaries: one folder each, every .c in it linked with the library.
 BINS		:= customsctl customs-bench customs-collector customs-audit
 customsctl_SRCS	:= $(wildcard userspace/cli/*.c)
-customs-bench_SRCS := $(wildcard userspace/bench/*.c)
+# The benchmarks build their namespaces with the tests' helper.
+customs-bench_SRCS := $(wildcard userspace/bench/*.c) tests/lib/netenv.c
 customs-collector_SRCS := $(wildcard userspace/collector/*.c)
 customs-audit_SRCS := $(wildcard userspace/audit/*.c)
 
@@ -139,6 +140,7 @@ $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h &: proto/%.proto
 	$(Q)protoc-c --c_out=$(BUILD)/proto -Iproto $<
 
 # --- userspace --------------------------------------------------------------
+$(BUILD)/obj/userspace/bench/%.o: ALL_CFLAGS += -Itests/lib
 $(BUILD)/obj/%.o: %.c | $(SKELS) $(PROTO_H)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
