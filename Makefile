@@ -62,12 +62,13 @@ TESTLIB_SRCS	:= $(wildcard tests/lib/*.c)
 TESTLIB_SAN	:= $(BUILD)/san/libtest.a
 
 # Binaries: one folder each, every .c in it linked with the library.
-BINS		:= customsctl customs-bench customs-collector customs-audit
+BINS		:= customsctl customs-bench customs-collector customs-audit customs-lab-server
 customsctl_SRCS	:= $(wildcard userspace/cli/*.c)
 # The benchmarks build their namespaces with the tests' helper.
 customs-bench_SRCS := $(wildcard userspace/bench/*.c) tests/lib/netenv.c
 customs-collector_SRCS := $(wildcard userspace/collector/*.c)
 customs-audit_SRCS := $(wildcard userspace/audit/*.c)
+customs-lab-server_SRCS := $(wildcard userspace/lab/*.c)
 
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 KTEST_SRCS	:= $(wildcard tests/bpf/test_*.c)
