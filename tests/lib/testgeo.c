@@ -1,31 +1,29 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Test geo placement; see testgeo.h. */
-#include <arpa/inet.h>
+/* Test geo placement through the geo engine; see testgeo.h. */
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <bpf/libbpf.h>
 
 #include "testgeo.h"
 #include "dataplane.h"
-#include "parse.h"
 #include "dataplane.skel.h"
+#include "geo.h"
+
+static struct geo_table *placed;
 
 int testgeo_set(struct dp *dp, const char *cidr, const char *cc)
 {
-	struct { __u32 prefixlen; __u32 addr; } key;
-	char buf[64], *slash;
-	__u16 idx = country_index(cc[0], cc[1]);
+	struct geo_maps maps = GEO_MAPS(dp_skeleton(dp));
+	int err;
 
-	strncpy(buf, cidr, sizeof(buf) - 1);
-	buf[sizeof(buf) - 1] = '\0';
-	slash = strchr(buf, '/');
-	if (!slash)
-		return -EINVAL;
-	*slash = '\0';
-	key.prefixlen = (__u32)atoi(slash + 1);
-	if (inet_pton(AF_INET, buf, &key.addr) != 1)
-		return -EINVAL;
-	return bpf_map__update_elem(dp_skeleton(dp)->maps.geo_shim, &key, sizeof(key),
-				    &idx, sizeof(idx), BPF_ANY);
+	if (!placed && (err = geo_table_new(&placed)))
+		return err;
+	err = geo_table_add_override(placed, cidr, cc);
+	if (err)
+		return err;
+	return geo_kernel_install(&maps, placed);
+}
+
+void testgeo_reset(void)
+{
+	geo_table_free(placed);
+	placed = NULL;
 }

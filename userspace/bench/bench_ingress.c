@@ -31,6 +31,7 @@
 
 #include "bench.h"
 #include "bench_ingress.h"
+#include "geo.h"
 #include "country.h"
 #include "log.h"
 #include "netenv.h"
@@ -56,57 +57,42 @@ double bench_median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-int ingress_prefixes_load(const char *path, struct ingress_prefix **out, size_t *n)
+struct prefix_list {
+	struct ingress_prefix *v;
+	size_t n, cap;
+};
+
+static int collect_prefix(int family, const __u32 addr[4], int len, __u16 cc, void *arg)
 {
-	struct ingress_prefix *v = NULL;
-	size_t cnt = 0, cap = 0;
-	char line[128], cidr[64], cc[8];
-	unsigned int lineno = 0;
-	FILE *f;
+	struct prefix_list *l = arg;
 
-	f = fopen(path, "re");
-	if (!f) {
-		fprintf(stderr, "customs-bench: %s: %s\n", path, strerror(errno));
-		return -errno;
+	(void)family;
+	if (l->n == l->cap) {
+		void *p = realloc(l->v, (l->cap = l->cap ? l->cap * 2 : 4096) * sizeof(*l->v));
+
+		if (!p)
+			return -ENOMEM;
+		l->v = p;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		struct in_addr a;
-		char *slash;
-		int len;
+	l->v[l->n].addr = addr[0];
+	l->v[l->n].len = (__u8)len;
+	l->v[l->n].country = cc;
+	l->n++;
+	return 0;
+}
 
-		lineno++;
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		if (sscanf(line, "%63s %7s", cidr, cc) != 2 || !(slash = strchr(cidr, '/')))
-			goto bad;
-		*slash = '\0';
-		len = atoi(slash + 1);
-		if (len < 1 || len > 32 || inet_pton(AF_INET, cidr, &a) != 1 || strlen(cc) != 2)
-			goto bad;
-		if (cnt == cap) {
-			void *p = realloc(v, (cap = cap ? cap * 2 : 4096) * sizeof(*v));
+int ingress_prefixes_of(struct geo_table *t, struct ingress_prefix **out, size_t *n)
+{
+	struct prefix_list l = {};
+	int err;
 
-			if (!p) {
-				free(v);
-				fclose(f);
-				return -ENOMEM;
-			}
-			v = p;
-		}
-		v[cnt].addr = a.s_addr;
-		v[cnt].len = (__u8)len;
-		v[cnt].country = country_index(cc[0], cc[1]);
-		cnt++;
-		continue;
-bad:
-		fprintf(stderr, "customs-bench: %s:%u: expected \"A.B.C.D/LEN CC\"\n", path, lineno);
-		free(v);
-		fclose(f);
-		return -EINVAL;
+	err = geo_table_foreach_prefix(t, 4, collect_prefix, &l);
+	if (err) {
+		free(l.v);
+		return err;
 	}
-	fclose(f);
-	*out = v;
-	*n = cnt;
+	*out = l.v;
+	*n = l.n;
 	return 0;
 }
 
@@ -310,17 +296,17 @@ static int parse_deny(const char *s, __u16 *out, int max)
 static void ingress_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: customs-bench ingress --prefixes FILE --deny CC[,CC...]\n"
+		"Usage: customs-bench ingress --db FILE --deny CC[,CC...]\n"
 		"                             [--packets N] [--rounds R] [--json]\n"
 		"Drop-and-count cost per packet at ingress: no filter, nftables and customs,\n"
-		"same generator, same veth, same frames. FILE has \"A.B.C.D/LEN CC\" lines\n"
-		"(customsctl geo dump writes it); sources are drawn from all of them.\n");
+		"same generator, same veth, same frames. FILE is a geo database (MMDB, CSV\n"
+		"or compiled table); sources are drawn from all of its IPv4 prefixes.\n");
 }
 
 int bench_ingress(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "prefixes", required_argument, NULL, 'p' },
+		{ "db", required_argument, NULL, 'p' },
 		{ "deny", required_argument, NULL, 'd' },
 		{ "packets", required_argument, NULL, 'n' },
 		{ "rounds", required_argument, NULL, 'r' },
@@ -330,6 +316,9 @@ int bench_ingress(int argc, char **argv)
 	};
 	const char *file = NULL, *deny_s = NULL;
 	struct ingress_prefix *p = NULL;
+	struct geo_source src = {};
+	struct geo_table *t = NULL;
+	char msg[512] = "";
 	struct ingress_env e;
 	double none[16], nft[16], cust[16];
 	__u16 deny[32];
@@ -367,9 +356,14 @@ int bench_ingress(int argc, char **argv)
 		ingress_usage(stderr);
 		return 2;
 	}
-	err = ingress_prefixes_load(file, &p, &n);
-	if (err)
+	src.db = file;
+	err = geo_table_build(&t, &src, msg, sizeof(msg)) ?: ingress_prefixes_of(t, &p, &n);
+	if (err) {
+		fprintf(stderr, "customs-bench ingress: %s\n", msg[0] ? msg : strerror(-err));
+		geo_table_free(t);
+		free(p);
 		return 1;
+	}
 	e.n_prefixes = n;
 	err = ingress_env_setup(&e) ?: ingress_env_sources(&e, p, n);
 	if (err) {
@@ -383,7 +377,7 @@ int bench_ingress(int argc, char **argv)
 			nft[r] = ingress_send(&e, (__u32)packets);
 			ingress_nft_unload(&e);
 		}
-		cust[r] = ingress_customs_round(&e, p, n, deny, n_deny, (__u32)packets);
+		cust[r] = ingress_customs_round(&e, t, deny, n_deny, (__u32)packets);
 		if (none[r] < 0 || nft[r] < 0 || cust[r] < 0)
 			err = -EIO;
 	}
@@ -404,6 +398,7 @@ int bench_ingress(int argc, char **argv)
 		       bench_median(cust, (int)rounds));
 out:
 	ingress_env_teardown(&e);
+	geo_table_free(t);
 	free(p);
 	return err ? 1 : 0;
 }

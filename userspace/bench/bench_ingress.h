@@ -21,8 +21,10 @@ struct ingress_env {
 };
 
 double bench_median(double *v, int n);
-/* Reads "A.B.C.D/LEN CC" lines. */
-int ingress_prefixes_load(const char *path, struct ingress_prefix **out, size_t *n);
+struct geo_table;
+
+/* The table's IPv4 prefixes (the generator's sources, nftables' set). */
+int ingress_prefixes_of(struct geo_table *t, struct ingress_prefix **out, size_t *n);
 int ingress_env_setup(struct ingress_env *e);
 int ingress_env_sources(struct ingress_env *e, const struct ingress_prefix *p, size_t n);
 void ingress_env_teardown(struct ingress_env *e);
@@ -31,7 +33,7 @@ int ingress_nft_load(struct ingress_env *e, const struct ingress_prefix *p, size
 		     const __u16 *deny, int n_deny, size_t *elements);
 void ingress_nft_unload(struct ingress_env *e);
 /* Loads customs on the receiver, sends, unloads; ns per packet or -errno. */
-double ingress_customs_round(struct ingress_env *e, const struct ingress_prefix *p,
-			     size_t n, const __u16 *deny, int n_deny, __u32 packets);
+double ingress_customs_round(struct ingress_env *e, struct geo_table *t,
+			     const __u16 *deny, int n_deny, __u32 packets);
 
 #endif

@@ -10,26 +10,19 @@
 
 #include "bench_ingress.h"
 #include "dataplane.h"
+#include "geo.h"
 #include "parse.h"
 #include "dataplane.skel.h"
 
-static int fill_geo(struct dp *dp, const struct ingress_prefix *p, size_t n)
+static int fill_geo(struct dp *dp, struct geo_table *t)
 {
-	struct { __u32 prefixlen; __u32 addr; } key;
-	size_t i;
+	struct geo_maps maps = GEO_MAPS(dp_skeleton(dp));
 
-	for (i = 0; i < n; i++) {
-		key.prefixlen = p[i].len;
-		key.addr = p[i].addr;
-		if (bpf_map__update_elem(dp_skeleton(dp)->maps.geo_shim, &key, sizeof(key),
-					 &p[i].country, sizeof(p[i].country), 0))
-			return -errno;
-	}
-	return 0;
+	return geo_kernel_install(&maps, t);
 }
 
-double ingress_customs_round(struct ingress_env *e, const struct ingress_prefix *p,
-			     size_t n, const __u16 *deny, int n_deny, __u32 packets)
+double ingress_customs_round(struct ingress_env *e, struct geo_table *t,
+			     const __u16 *deny, int n_deny, __u32 packets)
 {
 	struct dp_config cfg = { .models = 1 };
 	struct endpoint_key ep = { .port = 9, .proto = IPPROTO_UDP, .family = 4 };
@@ -47,7 +40,7 @@ double ingress_customs_round(struct ingress_env *e, const struct ingress_prefix 
 	for (i = 0; i < n_deny; i++)
 		row.verdict[deny[i]] = VERDICT_DENY;
 	inet_pton(AF_INET, NETENV_V4_A, &ep.addr[0]);
-	err = dp_open(&dp, &cfg) ?: fill_geo(dp, p, n) ?:
+	err = dp_open(&dp, &cfg) ?: fill_geo(dp, t) ?:
 	      dp_set_access_row(dp, 1, DIR_INGRESS, &row) ?: dp_set_endpoint(dp, &ep, &who);
 	if (!err) {
 		err = netenv_enter(&e->env, 0);

@@ -45,6 +45,7 @@ static struct bpf_map **pinned_maps(struct dataplane *s, size_t *n)
 	list[i++] = s->maps.stats;
 	list[i++] = s->maps.events;
 	list[i++] = s->maps.event_budget;
+	list[i++] = s->maps.geo_live;
 	*n = i;
 	return list;
 }
@@ -81,24 +82,46 @@ static __u32 or_default(__u32 v, __u32 dflt)
 	return v ? v : dflt;
 }
 
+/*
+ * A map pinned by an earlier instance keeps its size: libbpf reuses a pin
+ * only when it matches, and replacing it would drop enforcement state. A
+ * configuration asking for another size is told so; --detach-all resizes.
+ */
+static int size_map(struct bpf_map *map, __u32 want)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	const char *pin = bpf_map__pin_path(map);
+	int fd, err;
+
+	fd = pin ? bpf_obj_get(pin) : -1;
+	if (fd >= 0) {
+		err = bpf_obj_get_info_by_fd(fd, &info, &len);
+		close(fd);
+		if (!err && info.max_entries && info.max_entries != want) {
+			pr_warn("dataplane: pinned map %s holds %u entries, the configuration "
+				"asks %u: keeping %u (customsd --detach-all, then start, to "
+				"resize)\n", bpf_map__name(map), info.max_entries, want,
+				info.max_entries);
+			want = info.max_entries;
+		}
+	}
+	return bpf_map__set_max_entries(map, want);
+}
+
 static int dp_size_maps(struct dp *dp, const struct dp_config *cfg)
 {
 	struct dataplane *s = dp->skel;
 	__u32 meter = or_default(cfg->meter_entries, 65536);
 	int err;
 
-	err = bpf_map__set_max_entries(s->maps.meter_buf0, meter) ?:
-	      bpf_map__set_max_entries(s->maps.meter_buf1, meter) ?:
-	      bpf_map__set_max_entries(s->maps.tenants,
-				       or_default(cfg->tenant_entries, 4096)) ?:
-	      bpf_map__set_max_entries(s->maps.endpoints,
-				       or_default(cfg->endpoint_entries, 4096)) ?:
-	      bpf_map__set_max_entries(s->maps.tcp_outcomes,
-				       or_default(cfg->tcp_entries, 16384)) ?:
-	      bpf_map__set_max_entries(s->maps.access_matrix,
-				       (cfg->models + 1) * DIR_MAX) ?:
-	      bpf_map__set_max_entries(s->maps.events,
-				       or_default(cfg->ringbuf_bytes, 1u << 20));
+	err = size_map(s->maps.meter_buf0, meter) ?:
+	      size_map(s->maps.meter_buf1, meter) ?:
+	      size_map(s->maps.tenants, or_default(cfg->tenant_entries, 4096)) ?:
+	      size_map(s->maps.endpoints, or_default(cfg->endpoint_entries, 4096)) ?:
+	      size_map(s->maps.tcp_outcomes, or_default(cfg->tcp_entries, 16384)) ?:
+	      size_map(s->maps.access_matrix, (cfg->models + 1) * DIR_MAX) ?:
+	      size_map(s->maps.events, or_default(cfg->ringbuf_bytes, 1u << 20));
 	if (err)
 		pr_warn("dataplane: sizing maps: %s\n", strerror(-err));
 	return err;
@@ -175,12 +198,12 @@ int dp_open(struct dp **out, const struct dp_config *cfg)
 	dp->skel->rodata->events_burst =
 		or_default(cfg->events_burst, 2 * dp->skel->rodata->events_per_sec);
 	dp->skel->rodata->sample_new_flows = cfg->sample_new_flows;
-	err = dp_size_maps(dp, cfg) ?: mkdir_p(dp->pin_dir);
+	err = mkdir_p(dp->pin_dir);
 	if (!err) {
 		char maps_dir[PATH_MAX];
 
 		snprintf(maps_dir, sizeof(maps_dir), "%s/maps", dp->pin_dir);
-		err = mkdir_p(maps_dir) ?: dp_set_pins(dp, &found);
+		err = mkdir_p(maps_dir) ?: dp_set_pins(dp, &found) ?: dp_size_maps(dp, cfg);
 	}
 	if (err) {
 		pr_warn("dataplane: pin directory %s: %s\n", dp->pin_dir, strerror(-err));
@@ -213,6 +236,11 @@ void dp_close(struct dp *dp)
 	ring_buffer__free(dp->events);
 	dataplane__destroy(dp->skel);
 	free(dp);
+}
+
+__u32 dp_models(const struct dp *dp)
+{
+	return bpf_map__max_entries(dp->skel->maps.access_matrix) / DIR_MAX - 1;
 }
 
 bool dp_adopted(const struct dp *dp)

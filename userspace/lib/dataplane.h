@@ -29,7 +29,8 @@
 
 struct dp_config {
 	const char *pin_dir;		/* NULL: DP_PIN_DIR_DEFAULT */
-	__u32 models;			/* highest model id; matrix rows */
+	__u32 models;			/* highest model id; matrix rows (a pinned
+					   matrix keeps its own size) */
 	__u32 meter_entries;		/* per buffer; 0: 65536 */
 	__u32 tenant_entries;		/* 0: 4096 */
 	__u32 endpoint_entries;		/* 0: 4096 */
@@ -52,6 +53,8 @@ int dp_open(struct dp **out, const struct dp_config *cfg);
 void dp_close(struct dp *dp);
 /* True when dp_open found and reused pinned maps of an earlier instance. */
 bool dp_adopted(const struct dp *dp);
+/* The highest model id the loaded access matrix has rows for. */
+__u32 dp_models(const struct dp *dp);
 const char *dp_pin_dir(const struct dp *dp);
 /* The skeleton, for code that fills maps it owns (geo tables). */
 struct dataplane *dp_skeleton(struct dp *dp);
