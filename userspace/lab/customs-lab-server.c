@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,7 +141,7 @@ static void serve(int fd, long tokens_per_sec)
 	write_all(fd, "0\r\n\r\n", 5);
 }
 
-static int listen_on(const char *spec)
+static int listen_on(const char *spec, int type)
 {
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_in *sin = (void *)&ss;
@@ -170,11 +171,11 @@ static int listen_on(const char *spec)
 			return -1;
 		sl = sizeof(*sin);
 	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (void *)&ss, sl) || listen(fd, 64)) {
+	if (bind(fd, (void *)&ss, sl) || (type == SOCK_STREAM && listen(fd, 64))) {
 		close(fd);
 		return -1;
 	}
@@ -186,7 +187,8 @@ static void usage(FILE *out)
 	fprintf(out, "Usage: customs-lab-server --listen ADDR:PORT|[ADDR]:PORT\n"
 		     "                          [--tokens-per-sec N] [--max-conns N]\n"
 		     "Answers POST /v1/completions by streaming max_tokens (64) tokens\n"
-		     "as server-sent events, N tokens per second (200; 0 = no pause).\n");
+		     "as server-sent events, N tokens per second (200; 0 = no pause).\n"
+		     "UDP datagrams to the same address and port are read and dropped.\n");
 }
 
 int main(int argc, char **argv)
@@ -201,7 +203,8 @@ int main(int argc, char **argv)
 	};
 	const char *listen_spec = NULL;
 	long rate = 200, max_conns = 64;
-	int c, fd;
+	int c, fd, udp;
+	char sink[65536];
 
 	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (c) {
@@ -229,7 +232,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	fd = listen_on(listen_spec);
+	fd = listen_on(listen_spec, SOCK_STREAM);
+	udp = fd < 0 ? -1 : listen_on(listen_spec, SOCK_DGRAM);
 	if (fd < 0) {
 		fprintf(stderr, "customs-lab-server: cannot listen on %s: %s\n", listen_spec,
 			strerror(errno));
@@ -239,9 +243,18 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_term);
 	signal(SIGCHLD, on_child);
 	while (!stop) {
-		int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		struct pollfd p[2] = { { fd, POLLIN, 0 }, { udp, POLLIN, 0 } };
+		int conn;
 		pid_t pid;
 
+		if (poll(p, 2, -1) <= 0)
+			continue;
+		if (p[1].revents & POLLIN)
+			while (recv(udp, sink, sizeof(sink), MSG_DONTWAIT) >= 0)
+				;
+		if (!(p[0].revents & POLLIN))
+			continue;
+		conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 		if (conn < 0)
 			continue;
 		if (children >= max_conns) {
@@ -261,5 +274,7 @@ int main(int argc, char **argv)
 		close(conn);
 	}
 	close(fd);
+	if (udp >= 0)
+		close(udp);
 	return 0;
 }
