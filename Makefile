@@ -62,11 +62,22 @@ TESTLIB_SRCS	:= $(wildcard tests/lib/*.c)
 TESTLIB_SAN	:= $(BUILD)/san/libtest.a
 
 # Binaries: one folder each, every .c in it linked with the library.
-BINS		:= customsctl customs-bench customs-collector customs-audit
+BINS		:= customsctl customs-bench customs-collector customs-audit customs-lab-server \
+		   customs-lab-client customsd
 customsctl_SRCS	:= $(wildcard userspace/cli/*.c)
-customs-bench_SRCS := $(wildcard userspace/bench/*.c)
+# The benchmarks build their namespaces with the tests' helper.
+customs-bench_SRCS := $(wildcard userspace/bench/*.c) tests/lib/netenv.c
 customs-collector_SRCS := $(wildcard userspace/collector/*.c)
 customs-audit_SRCS := $(wildcard userspace/audit/*.c)
+customs-lab-server_SRCS := $(wildcard userspace/lab/*.c)
+customs-lab-client_SRCS := $(wildcard userspace/labclient/*.c)
+customsd_SRCS	:= $(wildcard userspace/agent/*.c)
+# The agent's roles, without its main(), so tests can drive them.
+AGENT_SRCS	:= $(filter-out userspace/agent/customsd.c,$(customsd_SRCS))
+AGENT_SAN	:= $(BUILD)/san/libagent.a
+# What `make install` puts where: daemons in sbin, tools in bin.
+SBIN_BINS	:= customsd
+BIN_BINS	:= customsctl customs-collector customs-audit
 
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 KTEST_SRCS	:= $(wildcard tests/bpf/test_*.c)
@@ -99,7 +110,19 @@ test: setup
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)BUILD=$(BUILD) tests/run
 
-demo install drills:
+install: build
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/doc/customs \
+		$(DESTDIR)/etc/customs
+	$(Q)install -m 0755 $(addprefix $(BUILD)/,$(SBIN_BINS)) $(DESTDIR)$(PREFIX)/sbin/
+	$(Q)install -m 0755 $(addprefix $(BUILD)/,$(BIN_BINS)) $(DESTDIR)$(PREFIX)/bin/
+	$(Q)sed 's|/usr/local/|$(PREFIX)/|g' scripts/systemd/customsd.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/customsd.service
+	$(Q)install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/customs/
+	$(Q)install -m 0644 docs/agent.example.yaml $(DESTDIR)/etc/customs/agent.yaml.example
+
+demo drills:
 	@echo "make $@: not built yet (see the open issues); nothing was done" >&2
 	@exit 1
 
@@ -139,6 +162,8 @@ $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h &: proto/%.proto
 	$(Q)protoc-c --c_out=$(BUILD)/proto -Iproto $<
 
 # --- userspace --------------------------------------------------------------
+$(BUILD)/san/obj/tests/%.o: ALL_CFLAGS += -Iuserspace/agent
+$(BUILD)/obj/userspace/bench/%.o: ALL_CFLAGS += -Itests/lib
 $(BUILD)/obj/%.o: %.c | $(SKELS) $(PROTO_H)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -158,7 +183,8 @@ $(LIB): $(call obj,,$(LIB_SRCS))
 $(LIB_SAN): $(call obj,san/,$(LIB_SRCS))
 $(LIB_FUZZ): $(call obj,fuzz/,$(LIB_SRCS))
 $(TESTLIB_SAN): $(call obj,san/,$(TESTLIB_SRCS))
-$(LIB) $(LIB_SAN) $(LIB_FUZZ) $(TESTLIB_SAN):
+$(AGENT_SAN): $(call obj,san/,$(AGENT_SRCS))
+$(LIB) $(LIB_SAN) $(LIB_FUZZ) $(TESTLIB_SAN) $(AGENT_SAN):
 	$(call msg,AR,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -171,7 +197,7 @@ endef
 $(foreach b,$(BINS),$(eval $(call bin_rule,$(b))))
 
 # --- tests ------------------------------------------------------------------
-$(BUILD)/tests/%: $(BUILD)/san/obj/tests/%.o $(TESTLIB_SAN) $(LIB_SAN)
+$(BUILD)/tests/%: $(BUILD)/san/obj/tests/%.o $(TESTLIB_SAN) $(AGENT_SAN) $(LIB_SAN)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lcmocka $(LDLIBS)

@@ -15,5 +15,7 @@ struct bench_command {
 
 int bench_geo(int argc, char **argv);
 int bench_policy(int argc, char **argv);
+int bench_socket(int argc, char **argv);
+int bench_ingress(int argc, char **argv);
 
 #endif

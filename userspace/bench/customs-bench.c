@@ -13,6 +13,8 @@
 static const struct bench_command subjects[] = {
 	{ "geo", "geo tables vs the kernel LPM trie, XDP program cost", bench_geo },
 	{ "policy", "compile a generated 10,000-model policy", bench_policy },
+	{ "ingress", "drop-and-count cost per packet: none vs nftables vs customs", bench_ingress },
+	{ "socket", "TCP throughput with and without the socket-layer programs", bench_socket },
 	{ NULL, NULL, NULL },
 };
 

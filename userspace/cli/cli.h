@@ -7,6 +7,8 @@
 #ifndef CUSTOMS_CLI_H
 #define CUSTOMS_CLI_H
 
+#include <stdbool.h>
+
 #define EXIT_USAGE 2
 
 struct cli_command {
@@ -19,5 +21,10 @@ int cmd_country(int argc, char **argv);
 int cmd_geo(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
 
 #endif

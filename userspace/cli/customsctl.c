@@ -10,6 +10,11 @@
 #include "log.h"
 
 static const struct cli_command commands[] = {
+	{ "status", "the agent's programs, policy, geo data and health", cmd_status },
+	{ "stats", "counters per tenant, model, country, direction, hook, verdict", cmd_stats },
+	{ "top", "live rates per tenant and country", cmd_top },
+	{ "events", "recent denials and audit hits (--follow)", cmd_events },
+	{ "reload", "recompile the policy and reload geo data", cmd_reload },
 	{ "country", "look up ISO 3166-1 alpha-2 codes and their indexes", cmd_country },
 	{ "geo", "compile, describe and query geo databases", cmd_geo },
 	{ "policy", "check, explain, diff and compile policy files", cmd_policy },

@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The data plane's XDP and cgroup_skb programs on crafted packets through
+ * BPF_PROG_RUN: every verdict path, IPv4 and IPv6, VLAN, options and
+ * extension headers, truncated packets, unknown tenant and country, audit
+ * vs enforce, exact counter keys and byte counts, the overflow bucket, the
+ * double-buffer flip, events and their rate limit.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "testlib.h"
+#include "pktbuild.h"
+#include "netenv.h"
+#include "testgeo.h"
+#include "dataplane.h"
+#include "parse.h"
+#include "dataplane.skel.h"
+
+#define TENANT	7
+#define MODEL	1
+#define MODEL2	2
+
+struct fixture {
+	struct dp *dp;
+	char pin_dir[128];
+	struct event events[64];
+	int n_events;
+	__u8 pkt[PKT_MAX];
+	int len;
+};
+
+static __u16 cc(const char *s)
+{
+	return country_index(s[0], s[1]);
+}
+
+static int on_event(void *ctx, const struct event *e)
+{
+	struct fixture *f = ctx;
+
+	if (f->n_events < 64)
+		f->events[f->n_events++] = *e;
+	return 0;
+}
+
+static void fill_row(struct access_row *row, enum verdict dflt)
+{
+	memset(row->verdict, dflt, sizeof(row->verdict));
+}
+
+/* Model 1: allow by default, IR denied, BR audited, unknown (ZZ) denied. */
+static int load_policy(struct fixture *f)
+{
+	struct tenant_info m1 = { TENANT, MODEL }, m2 = { TENANT, MODEL2 };
+	struct endpoint_key ep = { .port = 443, .proto = IPPROTO_TCP, .family = 4 };
+	struct endpoint_key wild = { .port = 8443, .proto = IPPROTO_TCP, .family = 4 };
+	struct endpoint_key ep6 = { .port = 443, .proto = IPPROTO_UDP, .family = 6 };
+	struct endpoint_key frag = { .port = 0, .proto = IPPROTO_UDP, .family = 4 };
+	struct endpoint_key udp = { .port = 443, .proto = IPPROTO_UDP, .family = 4 };
+	struct access_row row;
+	int err = 0;
+
+	inet_pton(AF_INET, "198.51.100.10", &ep.addr[0]);
+	inet_pton(AF_INET, "198.51.100.10", &udp.addr[0]);
+	inet_pton(AF_INET, "198.51.100.10", &frag.addr[0]);
+	inet_pton(AF_INET6, "2001:db8::10", ep6.addr);
+	fill_row(&row, VERDICT_ALLOW);
+	row.verdict[cc("IR")] = VERDICT_DENY;
+	row.verdict[cc("BR")] = VERDICT_AUDIT;
+	row.verdict[COUNTRY_ZZ] = VERDICT_DENY;
+	err = err ?: dp_set_access_row(f->dp, MODEL, DIR_INGRESS, &row);
+	err = err ?: dp_set_access_row(f->dp, MODEL, DIR_EGRESS, &row);
+	fill_row(&row, VERDICT_ALLOW);
+	row.verdict[cc("IR")] = VERDICT_AUDIT;
+	err = err ?: dp_set_access_row(f->dp, MODEL2, DIR_INGRESS, &row);
+	fill_row(&row, VERDICT_ALLOW);
+	err = err ?: dp_set_access_row(f->dp, MODEL_UNKNOWN, DIR_INGRESS, &row);
+	err = err ?: dp_set_access_row(f->dp, MODEL_UNKNOWN, DIR_EGRESS, &row);
+	err = err ?: dp_set_endpoint(f->dp, &ep, &m1);
+	err = err ?: dp_set_endpoint(f->dp, &udp, &m1);
+	err = err ?: dp_set_endpoint(f->dp, &frag, &m1);
+	err = err ?: dp_set_endpoint(f->dp, &wild, &m2);
+	err = err ?: dp_set_endpoint(f->dp, &ep6, &m1);
+	err = err ?: testgeo_set(f->dp, "192.0.2.0/24", "DE");
+	err = err ?: testgeo_set(f->dp, "203.0.113.0/24", "IR");
+	err = err ?: testgeo_set(f->dp, "198.18.0.0/15", "BR");
+	return err;
+}
+
+static int open_dp(struct fixture *f, const struct dp_config *base)
+{
+	struct dp_config cfg = *base;
+	int err;
+
+	snprintf(f->pin_dir, sizeof(f->pin_dir), "/sys/fs/bpf/customs-test-dp-%d",
+		 (int)getpid());
+	dp_detach_all(f->pin_dir);
+	cfg.pin_dir = f->pin_dir;
+	cfg.models = cfg.models ? cfg.models : 4;
+	err = dp_open(&f->dp, &cfg);
+	if (err)
+		return err;
+	f->n_events = 0;
+	return load_policy(f) ?: dp_events_open(f->dp, on_event, f);
+}
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	struct dp_config cfg = { .events_per_sec = 100000 };
+
+	memset(&f, 0, sizeof(f));
+	*state = &f;
+	if (!test_have_bpf())
+		return 0;
+	return open_dp(&f, &cfg);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	dp_close(f->dp);
+	f->dp = NULL;
+	if (f->pin_dir[0])
+		dp_detach_all(f->pin_dir);
+	return 0;
+}
+
+static __u32 run_prog(struct fixture *f, struct bpf_program *prog,
+		      const struct pkt_spec *s)
+{
+	__u32 ret = 0;
+
+	f->len = pkt_build(s, f->pkt, sizeof(f->pkt));
+	ASSERT_TRUE(f->len > 0, "pkt_build");
+	ASSERT_OK(pkt_run(bpf_program__fd(prog), f->pkt, (size_t)f->len, &ret),
+		  "prog_run");
+	return ret;
+}
+
+static __u32 run_xdp(struct fixture *f, const struct pkt_spec *s)
+{
+	return run_prog(f, dp_skeleton(f->dp)->progs.xdp_ingress, s);
+}
+
+/* Flips, reads the retired buffer and clears it; the records. */
+static struct meter_record *take_meters(struct fixture *f, size_t *n)
+{
+	struct meter_record *recs = NULL;
+
+	ASSERT_OK(dp_meter_flip(f->dp), "flip");
+	ASSERT_OK(dp_meter_read(f->dp, &recs, n), "read");
+	ASSERT_OK(dp_meter_clear(f->dp), "clear");
+	return recs;
+}
+
+static const struct meter_record *find(const struct meter_record *r, size_t n,
+				       __u32 tenant, __u32 model, const char *c,
+				       enum direction dir, enum layer layer,
+				       enum verdict v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (r[i].key.tenant == tenant && r[i].key.model == model &&
+		    r[i].key.country == cc(c) && r[i].key.direction == dir &&
+		    r[i].key.layer == layer && r[i].key.verdict == v)
+			return &r[i];
+	return NULL;
+}
+
+static void drain_events(struct fixture *f)
+{
+	dp_events_poll(f->dp, 0);
+}
+
+static struct pkt_spec syn_from(const char *src)
+{
+	struct pkt_spec s = { .family = 4, .src = src, .dst = "198.51.100.10",
+			      .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
+			      .tcp_flags = 0x02, .payload_len = 0 };
+	return s;
+}
+
+static void xdp_allow_counts_exact_key_and_bytes(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec s = syn_from("192.0.2.5");
+	const struct meter_record *r;
+	struct meter_record *recs;
+	size_t n;
+	int i;
+
+	test_need_bpf();
+	s.payload_len = 100;
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(run_xdp(f, &s), XDP_PASS, "allowed passes");
+	recs = take_meters(f, &n);
+	ASSERT_EQ(n, 1, "one counter");
+	r = find(recs, n, TENANT, MODEL, "DE", DIR_INGRESS, LAYER_XDP, VERDICT_ALLOW);
+	ASSERT_OK_PTR(r, "counter key");
+	ASSERT_EQ(r->value.packets, 3, "packets");
+	ASSERT_EQ(r->value.bytes, 3 * (20 + 20 + 100), "L3 bytes");
+	free(recs);
+	drain_events(f);
+	ASSERT_EQ(f->n_events, 0, "no events for allowed traffic");
+}
+
+static void xdp_deny_drops_counts_and_reports(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec s = syn_from("203.0.113.9");
+	struct tcp_outcome_record *tcp = NULL;
+	const struct meter_record *r;
+	struct meter_record *recs;
+	size_t n, i;
+	bool seen = false;
+
+	test_need_bpf();
+	ASSERT_EQ(run_xdp(f, &s), XDP_DROP, "denied is dropped");
+	recs = take_meters(f, &n);
+	r = find(recs, n, TENANT, MODEL, "IR", DIR_INGRESS, LAYER_XDP, VERDICT_DENY);
+	ASSERT_OK_PTR(r, "deny counter");
+	ASSERT_EQ(r->value.packets, 1, "deny packets");
+	ASSERT_EQ(r->value.bytes, 40, "deny bytes");
+	free(recs);
+	drain_events(f);
+	ASSERT_EQ(f->n_events, 1, "one event");
+	ASSERT_EQ(f->events[0].kind, EVENT_DENY, "event kind");
+	ASSERT_EQ(f->events[0].layer, LAYER_XDP, "event layer");
+	ASSERT_EQ(f->events[0].country, cc("IR"), "event country");
+	ASSERT_EQ(f->events[0].saddr[0], htonl(0xCB007109), "event saddr");
+	ASSERT_EQ(f->events[0].daddr[0], htonl(0xC633640A), "event daddr");
+	ASSERT_EQ(f->events[0].sport, 40000, "event sport");
+	ASSERT_EQ(f->events[0].dport, 443, "event dport");
+	ASSERT_EQ(f->events[0].proto, IPPROTO_TCP, "event proto");
+	ASSERT_EQ(f->events[0].tenant, TENANT, "event tenant");
+	ASSERT_EQ(f->events[0].model, MODEL, "event model");
+	/* The dropped SYN is a refused attempt for service-level figures. */
+	ASSERT_OK(dp_tcp_read(f->dp, &tcp, &n), "tcp read");
+	for (i = 0; i < n; i++)
+		if (tcp[i].key.country == cc("IR") && tcp[i].key.model == MODEL)
+			seen = tcp[i].value.attempts == 1;
+	ASSERT_TRUE(seen, "attempt counted");
+	free(tcp);
+}
+
+static void xdp_audit_passes_and_counts(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec s = syn_from("198.19.1.1");
+	struct meter_record *recs;
+	size_t n;
+
+	test_need_bpf();
+	ASSERT_EQ(run_xdp(f, &s), XDP_PASS, "audit passes");
+	recs = take_meters(f, &n);
+	ASSERT_OK_PTR(find(recs, n, TENANT, MODEL, "BR", DIR_INGRESS, LAYER_XDP,
+			   VERDICT_AUDIT), "audit counter");
+	free(recs);
+	drain_events(f);
+	ASSERT_EQ(f->n_events, 1, "audit event");
+	ASSERT_EQ(f->events[0].kind, EVENT_AUDIT, "audit kind");
+}
+
+static void xdp_unknown_country_uses_zz_row(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec s = syn_from("100.64.0.1");
+	struct meter_record *recs;
+	size_t n;
+
+	test_need_bpf();
+	ASSERT_EQ(run_xdp(f, &s), XDP_DROP, "ZZ denied for model 1");
+	recs = take_meters(f, &n);
+	ASSERT_OK_PTR(find(recs, n, TENANT, MODEL, "ZZ", DIR_INGRESS, LAYER_XDP,
+			   VERDICT_DENY), "ZZ counter");
+	free(recs);
+}
+
+static void xdp_no_endpoint_passes_uncounted(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec s = syn_from("203.0.113.9");
+	struct pkt_spec arp = { .family = 0, .ethertype = 0x0806, .payload_len = 28 };
+	struct meter_record *recs;
+	size_t n;
+
+	test_need_bpf();
+	s.dport = 444;
+	ASSERT_EQ(run_xdp(f, &s), XDP_PASS, "other port passes");
+	s.dport = 443;
+	s.dst = "198.51.100.11";
+	ASSERT_EQ(run_xdp(f, &s), XDP_PASS, "other address passes");
+	ASSERT_EQ(run_xdp(f, &arp), XDP_PASS, "non-ip passes");
+	recs = take_meters(f, &n);
+	ASSERT_EQ(n, 0, "nothing counted");
+	free(recs);
+}
+
+static void xdp_wildcard_endpoint(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec s = syn_from("203.0.113.9");
+	struct meter_record *recs;
+	size_t n;
+
+	test_need_bpf();
+	s.dst = "198.51.100.99";
+	s.dport = 8443;
+	/* Model 2 only audits IR. */
+	ASSERT_EQ(run_xdp(f, &s), XDP_PASS, "wildcard model 2 audits");
+	recs = take_meters(f, &n);
+	ASSERT_OK_PTR(find(recs, n, TENANT, MODEL2, "IR", DIR_INGRESS, LAYER_XDP,
+			   VERDICT_AUDIT), "wildcard counter");
+	free(recs);
+}
+
+static void xdp_vlan_options_and_fragments(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec s = syn_from("203.0.113.9");
+	struct pkt_spec later = { .family = 4, .src = "203.0.113.9",
+				  .dst = "198.51.100.10", .proto = IPPROTO_UDP,
+				  .frag_offset = 100, .payload_len = 200 };
+	const struct meter_record *r;
+	struct meter_record *recs;
+	size_t n;
+
+	test_need_bpf();
+	s.vlan_tpid[0] = 0x88A8;
+	s.vlan_tpid[1] = 0x8100;
+	s.ipv4_opt_len = 8;
+	s.tcp_opt_len = 12;
+	ASSERT_EQ(run_xdp(f, &s), XDP_DROP, "qinq with options denied");
+	/* A later fragment has no ports: the address-only entry applies. */
+	ASSERT_EQ(run_xdp(f, &later), XDP_DROP, "later fragment denied");
+	recs = take_meters(f, &n);
+	r = find(recs, n, TENANT, MODEL, "IR", DIR_INGRESS, LAYER_XDP, VERDICT_DENY);
+	ASSERT_OK_PTR(r, "counter");
+	ASSERT_EQ(r->value.packets, 2, "both counted");
+	ASSERT_EQ(r->value.bytes, (28 + 32) + (20 + 200), "L3 bytes of both");
+	free(recs);
+}
+
+static void xdp_ipv6_and_v4mapped(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec s = { .family = 6, .src = "::ffff:203.0.113.9",
+			      .dst = "2001:db8::10", .proto = IPPROTO_UDP,
+			      .sport = 5000, .dport = 443, .ext = { 0, 60 },
+			      .n_ext = 2, .payload_len = 50 };
+	const struct meter_record *r;
+	struct meter_record *recs;
+	size_t n;
+
+	test_need_bpf();
+	/* A v4-mapped source is judged by its IPv4 country. */
+	ASSERT_EQ(run_xdp(f, &s), XDP_DROP, "v4-mapped IR denied");
+	recs = take_meters(f, &n);
+	r = find(recs, n, TENANT, MODEL, "IR", DIR_INGRESS, LAYER_XDP, VERDICT_DENY);
+	ASSERT_OK_PTR(r, "v6 counter");
+	ASSERT_EQ(r->value.bytes, 40 + 16 + 8 + 50, "v6 L3 bytes");
+	free(recs);
+}
+
+static void xdp_truncated_passes_and_counts_parse_error(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec s = syn_from("203.0.113.9");
+	__u64 before[STAT_MAX], after[STAT_MAX];
+	__u32 ret = 0;
+
+	test_need_bpf();
+	ASSERT_OK(dp_stats_read(f->dp, before), "stats before");
+	run_xdp(f, &s);
+	/* Cut inside the TCP header. */
+	ASSERT_OK(pkt_run(bpf_program__fd(dp_skeleton(f->dp)->progs.xdp_ingress),
+			  f->pkt, 14 + 20 + 10, &ret), "run truncated");
+	ASSERT_EQ(ret, XDP_PASS, "truncated passes");
+	ASSERT_OK(dp_stats_read(f->dp, after), "stats after");
+	ASSERT_EQ(after[STAT_PARSE_ERROR] - before[STAT_PARSE_ERROR], 1, "parse error");
+	free(take_meters(f, &(size_t){ 0 }));
+}
+
+static void flip_reads_each_interval_once(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec s = syn_from("192.0.2.5");
+	struct meter_record *recs;
+	size_t n;
+
+	test_need_bpf();
+	run_xdp(f, &s);
+	run_xdp(f, &s);
+	recs = take_meters(f, &n);
+	ASSERT_EQ(n, 1, "interval 1 one key");
+	ASSERT_EQ(recs[0].value.packets, 2, "interval 1 packets");
+	free(recs);
+	run_xdp(f, &s);
+	recs = take_meters(f, &n);
+	ASSERT_EQ(n, 1, "interval 2 one key");
+	ASSERT_EQ(recs[0].value.packets, 1, "interval 2 has only its own");
+	free(recs);
+	recs = take_meters(f, &n);
+	ASSERT_EQ(n, 0, "interval 3 empty");
+	free(recs);
+}
+
+static void full_buffer_counts_into_overflow(void **state)
+{
+	struct fixture *f = *state;
+	struct dp_config cfg = { .meter_entries = 3, .events_per_sec = 100000 };
+	static const char *src[] = { "192.0.2.5", "203.0.113.9", "198.18.0.1",
+				     "100.64.0.1", "198.51.100.77" };
+	__u64 before[STAT_MAX], after[STAT_MAX];
+	struct meter_record *recs;
+	__u64 total = 0, overflow = 0;
+	size_t n, i;
+
+	test_need_bpf();
+	teardown(state);
+	ASSERT_OK(open_dp(f, &cfg), "reopen with 3 entries");
+	testgeo_set(f->dp, "198.51.100.0/24", "FR");
+	ASSERT_OK(dp_stats_read(f->dp, before), "stats");
+	for (i = 0; i < 5; i++) {
+		struct pkt_spec s = syn_from(src[i]);
+
+		run_xdp(f, &s);
+	}
+	ASSERT_OK(dp_stats_read(f->dp, after), "stats");
+	recs = take_meters(f, &n);
+	for (i = 0; i < n; i++) {
+		total += recs[i].value.packets;
+		if (recs[i].key.tenant == METER_OVERFLOW_TENANT)
+			overflow += recs[i].value.packets;
+	}
+	/* The overflow key holds one of three slots: two keys fit, three spill. */
+	ASSERT_EQ(total, 5, "nothing lost");
+	ASSERT_EQ(overflow, 3, "three into overflow");
+	ASSERT_EQ(after[STAT_METER_OVERFLOW] - before[STAT_METER_OVERFLOW], 3,
+		  "overflow stat");
+	free(recs);
+	/* Cleared buffers get their overflow key back. */
+	recs = take_meters(f, &n);
+	free(recs);
+	recs = take_meters(f, &n);
+	ASSERT_EQ(n, 0, "empty after two flips");
+	free(recs);
+}
+
+static void events_are_rate_limited_and_counted(void **state)
+{
+	struct fixture *f = *state;
+	struct dp_config cfg = { .events_per_sec = 1, .events_burst = 2 };
+	__u64 before[STAT_MAX], after[STAT_MAX];
+	struct pkt_spec s = syn_from("203.0.113.9");
+	int i;
+
+	test_need_bpf();
+	teardown(state);
+	ASSERT_OK(open_dp(f, &cfg), "reopen with a budget of 2");
+	ASSERT_OK(dp_stats_read(f->dp, before), "stats");
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(run_xdp(f, &s), XDP_DROP, "denied");
+	drain_events(f);
+	ASSERT_OK(dp_stats_read(f->dp, after), "stats");
+	ASSERT_EQ(f->n_events, 2, "burst of two events");
+	ASSERT_EQ(after[STAT_EVENTS_RATELIMITED] - before[STAT_EVENTS_RATELIMITED], 3,
+		  "three refused by the budget");
+	free(take_meters(f, &(size_t){ 0 }));
+}
+
+/* cgroup_skb through BPF_PROG_RUN: the test's own cgroup is the tenant. */
+static void skb_tenant_from_nearest_ancestor(void **state)
+{
+	struct fixture *f = *state;
+	struct dataplane *skel;
+	struct tenant_info who = { 42, MODEL };
+	struct pkt_spec in = syn_from("203.0.113.9");
+	struct pkt_spec out = { .family = 4, .src = "198.51.100.10", .dst = "192.0.2.8",
+				.proto = IPPROTO_UDP, .sport = 443, .dport = 5000,
+				.payload_len = 300 };
+	const struct meter_record *r;
+	struct meter_record *recs;
+	char leaf[512];
+	struct testcg cg;
+	struct stat st;
+	size_t n;
+
+	test_need_bpf();
+	test_need(testcg_mount() != NULL, "a cgroup2 mount");
+	skel = dp_skeleton(f->dp);
+	ASSERT_OK(testcg_setup(&cg, "skb"), "cgroup setup");
+	ASSERT_OK(testcg_mkdir(&cg, "tenant/replica/worker", leaf, sizeof(leaf)), "mkdir");
+	/* The tenant is registered two levels above where the process runs. */
+	snprintf(leaf, sizeof(leaf), "%s/tenant", cg.path);
+	ASSERT_OK(stat(leaf, &st), "stat tenant cgroup");
+	ASSERT_OK(dp_set_tenant(f->dp, st.st_ino, &who), "set tenant");
+	snprintf(leaf, sizeof(leaf), "%s/tenant/replica/worker", cg.path);
+	ASSERT_OK(testcg_move(leaf, getpid()), "enter leaf");
+
+	ASSERT_EQ(run_prog(f, skel->progs.skb_ingress, &in), 0, "ingress IR dropped");
+	ASSERT_EQ(run_prog(f, skel->progs.skb_egress, &out), 1, "egress DE allowed");
+	testcg_teardown(&cg);
+
+	recs = take_meters(f, &n);
+	r = find(recs, n, 42, MODEL, "IR", DIR_INGRESS, LAYER_SKB, VERDICT_DENY);
+	ASSERT_OK_PTR(r, "ingress counter");
+	ASSERT_EQ(r->value.bytes, 40, "ingress bytes = skb->len");
+	r = find(recs, n, 42, MODEL, "DE", DIR_EGRESS, LAYER_SKB, VERDICT_ALLOW);
+	ASSERT_OK_PTR(r, "egress counter by destination");
+	ASSERT_EQ(r->value.bytes, 20 + 8 + 300, "egress bytes");
+	free(recs);
+}
+
+static void skb_unknown_tenant(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec in = syn_from("203.0.113.9");
+	struct meter_record *recs;
+	size_t n;
+
+	test_need_bpf();
+	/* No tenant for this cgroup: model 0's rows, which allow everything. */
+	ASSERT_EQ(run_prog(f, dp_skeleton(f->dp)->progs.skb_ingress, &in), 1,
+		  "unknown tenant passes");
+	recs = take_meters(f, &n);
+	ASSERT_OK_PTR(find(recs, n, TENANT_UNKNOWN, MODEL_UNKNOWN, "IR", DIR_INGRESS,
+			   LAYER_SKB, VERDICT_ALLOW), "unknown tenant counter");
+	free(recs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(xdp_allow_counts_exact_key_and_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(xdp_deny_drops_counts_and_reports, setup, teardown),
+		cmocka_unit_test_setup_teardown(xdp_audit_passes_and_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(xdp_unknown_country_uses_zz_row, setup, teardown),
+		cmocka_unit_test_setup_teardown(xdp_no_endpoint_passes_uncounted, setup, teardown),
+		cmocka_unit_test_setup_teardown(xdp_wildcard_endpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(xdp_vlan_options_and_fragments, setup, teardown),
+		cmocka_unit_test_setup_teardown(xdp_ipv6_and_v4mapped, setup, teardown),
+		cmocka_unit_test_setup_teardown(xdp_truncated_passes_and_counts_parse_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(flip_reads_each_interval_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(full_buffer_counts_into_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(events_are_rate_limited_and_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(skb_tenant_from_nearest_ancestor, setup, teardown),
+		cmocka_unit_test_setup_teardown(skb_unknown_tenant, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("bpf/dataplane", tests, NULL, NULL);
+}

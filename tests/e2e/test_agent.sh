@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# customsd end to end, in namespaces: the agent compiles a policy, loads the
+# real geo database with test overrides, attaches XDP and the cgroup
+# programs, and counts real traffic from a permitted (AE) and a denied (IR)
+# country with known sizes, so `customsctl stats --json` must equal the L3
+# bytes sent exactly. Then: a reload under traffic changes a verdict with
+# counting continuous; a bad policy and a corrupt geo database are refused
+# with the old state in force; kill -9 under traffic and a restart keep
+# denied traffic denied throughout and totals equal to the wire; a real
+# Prometheus scrape parses.
+set -u
+. "$(dirname "$0")/../lib/lab.sh"
+
+lab_init agent
+B=$LAB_BUILD
+DB=$LAB_TOP/data/geo/geo-whois-asn-country.mmdb
+[ -f "$DB" ] || lab_fail "no geo database at $DB (scripts/setup fetches it)"
+command -v jq >/dev/null || lab_fail "jq missing (scripts/setup installs it)"
+
+SRV=198.18.0.1 AE=192.0.2.2 IR=203.0.113.2 KP=198.51.100.2
+PORT=5300 N=40 SIZE=512 L3=$((20 + 8 + SIZE))
+METRICS=127.0.0.1:19462
+
+lab_ns a
+lab_ns b
+lab_link a cs-a $SRV/24 b cs-b 198.18.0.2/24
+for ip in $AE $IR $KP; do
+	lab_in b ip addr add $ip/32 dev cs-b
+	lab_in a ip route add $ip/32 dev cs-a
+done
+# Only our datagrams cross the link: permanent neighbours, no IPv6 chatter.
+lab_in a ip link set cs-a address 02:00:00:00:00:0a
+lab_in b ip link set cs-b address 02:00:00:00:00:0b
+lab_in b ip neigh replace $SRV lladdr 02:00:00:00:00:0a dev cs-b nud permanent
+for ip in $AE $IR $KP 198.18.0.2; do
+	lab_in a ip neigh replace $ip lladdr 02:00:00:00:00:0b dev cs-a nud permanent
+done
+lab_in b sysctl -qw net.ipv6.conf.cs-b.disable_ipv6=1
+lab_in a sysctl -qw net.ipv6.conf.cs-a.disable_ipv6=1
+mkdir -p "$LAB_CG/m1"
+
+cat >"$LAB_TMP/overrides.txt" <<EOF
+# test addresses
+192.0.2.0/24 AE
+203.0.113.0/24 IR
+198.51.100.0/24 KP
+198.18.0.0/15 AE
+EOF
+write_policy() { # IR verdict: deny or audit
+	local ir_mode=enforce
+	[ "$1" = audit ] && ir_mode=audit
+	cat >"$LAB_TMP/policy.yaml" <<EOF
+version: 1
+node:
+  id: test-node
+  country: AE
+mode: enforce
+tiers:
+  licensed:
+    ingress:
+      allow: [AE]
+      default: deny
+    egress:
+      allow: [all]
+models:
+  - name: m1
+    tier: licensed
+    endpoints: ["$SRV:$PORT/udp", "$SRV:$PORT/tcp"]
+    tenants:
+      - name: serving
+        cgroup: $LAB_CG_REL/m1
+    exceptions:
+      - countries: [IR]
+        verdict: deny
+        reason: test
+        mode: $ir_mode
+guarantees:
+  - name: ae-m1
+    models: [m1]
+    from: 2026-01-01
+EOF
+}
+write_policy deny
+cat >"$LAB_TMP/agent.yaml" <<EOF
+node:
+  id: test-node
+policy: policy.yaml
+geo:
+  database: $DB
+  overrides: [overrides.txt]
+dataplane:
+  pin_dir: $LAB_PIN
+  cgroup: $LAB_CG
+  xdp:
+    - interface: cs-a
+      mode: native
+state_dir: state
+control_socket: $LAB_TMP/ctl.sock
+interval: 500ms
+metrics:
+  listen: $METRICS
+EOF
+
+ctl() { "$B/customsctl" "$1" --socket "$LAB_TMP/ctl.sock" "${@:2}"; }
+start_agent() {
+	lab_bg a customsd "$B/customsd" --config "$LAB_TMP/agent.yaml"
+	AGENT=$LAB_LAST_PID
+	lab_wait 20 ctl status || { cat "$LAB_TMP/customsd.log"; lab_fail "customsd did not come up"; }
+}
+send() { # SRC COUNT -> exit status of the client
+	lab_in b "$B/customs-lab-client" udp --src "$1" --dst $SRV:$PORT --count "$2" --size $SIZE >/dev/null
+}
+stat_of() { # TENANT COUNTRY LAYER VERDICT FIELD  (ingress)
+	ctl stats --json | jq --arg t "$1" --arg c "$2" --arg l "$3" --arg v "$4" --arg f "$5" \
+		'[.[] | select(.tenant==$t and .country==$c and .direction=="ingress" and .layer==$l and .verdict==$v) | .[$f]] | add // 0'
+}
+# Counts only grow, and reach the totals within an interval or two (more
+# on a loaded machine): wait up to 15 s for the exact figure.
+expect() { # WANT LABEL TENANT COUNTRY LAYER VERDICT FIELD
+	local want=$1 label=$2 got limit=$(( $(date +%s) + 15 ))
+	shift 2
+	while got=$(stat_of "$@"); [ "$got" != "$want" ]; do
+		if [ "$(date +%s)" -ge "$limit" ]; then
+			echo "--- customsd log"; tail -n 30 "$LAB_TMP/customsd.log"
+			lab_fail "$label: got $got, expected $want"
+		fi
+		sleep 0.2
+	done
+	echo "ok: $label = $want"
+}
+
+lab_say "agent up, traffic counted exactly"
+"$B/customsd" --check --config "$LAB_TMP/agent.yaml" >/dev/null || lab_fail "customsd --check refused a good configuration"
+start_agent
+lab_bg_cg a "$LAB_CG/m1" server "$B/customs-lab-server" --listen $SRV:$PORT
+lab_wait 5 lab_in a bash -c "ss -uln | grep -q $SRV:$PORT" || lab_fail "UDP sink did not start"
+send $AE $N || lab_fail "AE send"
+send $IR $N || lab_fail "IR send (dropped at the receiver, not refused at the sender)"
+expect $N "AE packets at XDP" serving AE xdp allow packets
+expect $((N * L3)) "AE L3 bytes at XDP" serving AE xdp allow bytes
+expect $((N * L3)) "AE L3 bytes at the socket layer" serving AE skb allow bytes
+expect $N "IR packets dropped at XDP" serving IR xdp deny packets
+expect 0 "IR packets reaching the socket" serving IR skb allow packets
+ctl status >/dev/null || lab_fail "status says degraded on a healthy agent"
+
+lab_say "reload under traffic: IR moves to audit, counting continuous"
+send $AE $N &
+write_policy audit
+ctl reload || lab_fail "reload of a good policy refused"
+wait $! || lab_fail "AE send during reload"
+send $IR $N || lab_fail "IR send after reload"
+expect $((2 * N)) "AE packets across the reload" serving AE xdp allow packets
+expect $N "IR packets audited after the reload" serving IR xdp audit packets
+expect $N "IR denials before the reload kept" serving IR xdp deny packets
+
+lab_say "bad policy and corrupt geo database are refused, old state in force"
+cp "$LAB_TMP/policy.yaml" "$LAB_TMP/policy.good"
+printf 'version: 1\nmodels:\n  - name: [broken\n' >"$LAB_TMP/policy.yaml"
+out=$(ctl reload 2>&1) && lab_fail "a broken policy was accepted"
+echo "$out" | grep -q "policy.yaml:" || lab_fail "reload error does not name the file: $out"
+ctl status >/dev/null && lab_fail "status does not report the failed reload"
+cp "$LAB_TMP/policy.good" "$LAB_TMP/policy.yaml"
+cp "$LAB_TMP/overrides.txt" "$LAB_TMP/overrides.good"
+echo "10.0.0.0/33 UK" >>"$LAB_TMP/overrides.txt"
+out=$(ctl reload 2>&1) && lab_fail "a corrupt override file was accepted"
+echo "$out" | grep -q "overrides.txt:" || lab_fail "geo error does not name the file: $out"
+cp "$LAB_TMP/overrides.good" "$LAB_TMP/overrides.txt"
+send $IR $N || lab_fail "IR send after refused reloads"
+expect $((2 * N)) "old policy still in force (IR audited)" serving IR xdp audit packets
+ctl reload || lab_fail "reload of the restored files"
+lab_in a curl -sf "http://$METRICS/metrics" >"$LAB_TMP/metrics.txt" || lab_fail "scrape failed"
+grep -q '^customs_reloads_total{result="failed"} 2$' "$LAB_TMP/metrics.txt" ||
+	lab_fail "the two refused reloads are not counted in the metrics"
+
+lab_say "kill -9 under traffic: enforcement holds, totals equal the wire"
+send $KP $N &
+kill -9 "$AGENT"
+wait "$AGENT" 2>/dev/null
+wait $! || true
+send $AE $N || lab_fail "AE send while no agent runs"
+send $KP $N || lab_fail "KP send while no agent runs"
+start_agent
+send $AE $N || lab_fail "AE send after restart"
+expect $((4 * N)) "AE packets across kill and restart" serving AE xdp allow packets
+expect $((4 * N * L3)) "AE socket bytes across kill and restart" serving AE skb allow bytes
+expect $((2 * N)) "KP denied while the agent was dead" serving KP xdp deny packets
+expect 0 "KP never reached the socket" serving KP skb allow packets
+
+lab_say "metrics scrape"
+lab_in a curl -sf "http://$METRICS/metrics" >"$LAB_TMP/metrics.txt" || lab_fail "scrape failed"
+grep -q "^customs_packets_total{.*tenant=\"serving\".*country=\"AE\".*} " "$LAB_TMP/metrics.txt" ||
+	lab_fail "no AE traffic series in the scrape"
+awk '!/^#/ && NF && !/^[a-z_]+(\{[^}]*\})? [0-9.e+-]+$/ {bad=1; print "bad line: " $0} END {exit bad}' \
+	"$LAB_TMP/metrics.txt" || lab_fail "the scrape is not Prometheus text format"
+grep -q '^customs_reloads_total{result="failed"} 2$' "$LAB_TMP/metrics.txt" ||
+	lab_fail "reload failures not counted"
+
+lab_say "detach-all removes everything"
+kill "$AGENT"
+wait "$AGENT" 2>/dev/null
+"$B/customsd" --detach-all --pin-dir "$LAB_PIN" || lab_fail "detach-all"
+[ ! -e "$LAB_PIN" ] || lab_fail "pins left after detach-all"
+echo "pass"

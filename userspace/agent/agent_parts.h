@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The functions agent.c calls on the agent's other roles. */
+#ifndef CUSTOMS_AGENT_PARTS_H
+#define CUSTOMS_AGENT_PARTS_H
+
+#include <poll.h>
+
+#include "agent.h"
+
+__u64 unix_ns(void);
+
+/* policy_apply.c: compile beside what is in force, then switch or discard. */
+int agent_policy_prepare(struct agent *a, char *err, size_t errlen);
+int agent_policy_commit(struct agent *a);
+void agent_policy_discard(struct agent *a);
+void agent_policy_free(struct agent *a);
+__u32 agent_policy_model_count(const struct agent *a);
+void agent_policy_status(const struct agent *a, struct strbuf *out, bool json);
+void agent_policy_hash(const struct agent *a, __u8 out[INTERVAL_HASH_LEN]);
+/* Lists tenant cgroups created since the policy was applied. */
+int agent_policy_refresh(struct agent *a);
+struct policy;
+const struct policy *agent_policy_live(const struct agent *a);
+__u32 agent_policy_stable_model(const struct agent *a, __u32 model);
+
+/* geo_apply.c: load beside the live table, then switch or discard. */
+int agent_geo_prepare(struct agent *a, char *err, size_t errlen);
+int agent_geo_commit(struct agent *a);
+void agent_geo_discard(struct agent *a);
+void agent_geo_free(struct agent *a);
+void agent_geo_status(const struct agent *a, struct strbuf *out, bool json);
+void agent_geo_hash(const struct agent *a, __u8 out[INTERVAL_HASH_LEN]);
+/* 0 when the kernel holds the table we installed, -EBADMSG when not. */
+int agent_geo_verify(struct agent *a);
+
+/* agent_control.c: control requests, metrics, events. */
+bool agent_control(void *ctx, int fd, __u16 type, __u32 flags);
+void agent_render_metrics(void *ctx, struct strbuf *out);
+void agent_note_event(struct agent *a, const struct interval_event *e);
+
+/* agent_interval.c: the interval record. */
+void agent_interval_begin(struct agent *a, const struct meter_record *carry, size_t n);
+void agent_interval_end(struct agent *a, const struct meter_record *recs, size_t n);
+
+/* agent_telemetry.c: sign, spool and ship each record. */
+void agent_telemetry_submit(struct agent *a, const struct interval_record *rec);
+int agent_telemetry_open(struct agent *a);
+/* What the poll loop waits for; may lower *timeout_ms (reconnect backoff). */
+void agent_telemetry_pollfd(const struct agent *a, struct pollfd *pfd, int *timeout_ms);
+void agent_telemetry_step(struct agent *a);
+void agent_telemetry_status(const struct agent *a, struct strbuf *out, bool json);
+void agent_telemetry_close(struct agent *a);
+
+#endif

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The customs contender of the ingress benchmark: data plane XDP on cs-a. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <bpf/libbpf.h>
+
+#include "bench_ingress.h"
+#include "dataplane.h"
+#include "geo.h"
+#include "parse.h"
+#include "dataplane.skel.h"
+
+static int fill_geo(struct dp *dp, struct geo_table *t)
+{
+	struct geo_maps maps = GEO_MAPS(dp_skeleton(dp));
+
+	return geo_kernel_install(&maps, t);
+}
+
+double ingress_customs_round(struct ingress_env *e, struct geo_table *t,
+			     const __u16 *deny, int n_deny, __u32 packets)
+{
+	struct dp_config cfg = { .models = 1 };
+	struct endpoint_key ep = { .port = 9, .proto = IPPROTO_UDP, .family = 4 };
+	struct tenant_info who = { 1, 1 };
+	struct access_row row;
+	char pins[96];
+	struct dp *dp = NULL;
+	double ns;
+	int i, err;
+
+	snprintf(pins, sizeof(pins), "/sys/fs/bpf/customs-bench-ingress-%d", (int)getpid());
+	dp_detach_all(pins);
+	cfg.pin_dir = pins;
+	memset(&row, VERDICT_ALLOW, sizeof(row));
+	for (i = 0; i < n_deny; i++)
+		row.verdict[deny[i]] = VERDICT_DENY;
+	inet_pton(AF_INET, NETENV_V4_A, &ep.addr[0]);
+	err = dp_open(&dp, &cfg) ?: fill_geo(dp, t) ?:
+	      dp_set_access_row(dp, 1, DIR_INGRESS, &row) ?: dp_set_endpoint(dp, &ep, &who);
+	if (!err) {
+		err = netenv_enter(&e->env, 0);
+		if (!err)
+			err = dp_attach_xdp(dp, NETENV_IF_A, DP_XDP_NATIVE);
+		netenv_enter(&e->env, -1);
+	}
+	ns = err ? err : ingress_send(e, packets);
+	dp_close(dp);
+	dp_detach_all(pins);
+	return ns;
+}

@@ -1,0 +1,780 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Loader and reader of the data plane; see dataplane.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dataplane.h"
+#include "log.h"
+#include "parse.h"
+#include "dataplane.skel.h"
+
+struct dp {
+	struct dataplane *skel;
+	struct ring_buffer *events;
+	dp_event_fn event_fn;
+	void *event_ctx;
+	char pin_dir[256];
+	int ncpu;
+	bool adopted;
+};
+
+/* Maps that outlive an agent: state, counters, policy, events. */
+static struct bpf_map **pinned_maps(struct dataplane *s, size_t *n)
+{
+	static struct bpf_map *list[16];
+	size_t i = 0;
+
+	list[i++] = s->maps.meter_buf0;
+	list[i++] = s->maps.meter_buf1;
+	list[i++] = s->maps.meter_active;
+	list[i++] = s->maps.tenants;
+	list[i++] = s->maps.endpoints;
+	list[i++] = s->maps.access_matrix;
+	list[i++] = s->maps.tcp_outcomes;
+	list[i++] = s->maps.stats;
+	list[i++] = s->maps.events;
+	list[i++] = s->maps.event_budget;
+	list[i++] = s->maps.geo_live;
+	*n = i;
+	return list;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int pin_path(const struct dp *dp, const char *kind, const char *name,
+		    char *out, size_t len)
+{
+	if (snprintf(out, len, "%s/%s/%s", dp->pin_dir, kind, name) >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static __u32 or_default(__u32 v, __u32 dflt)
+{
+	return v ? v : dflt;
+}
+
+/*
+ * A map pinned by an earlier instance keeps its size: libbpf reuses a pin
+ * only when it matches, and replacing it would drop enforcement state. A
+ * configuration asking for another size is told so; --detach-all resizes.
+ */
+static int size_map(struct bpf_map *map, __u32 want)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	const char *pin = bpf_map__pin_path(map);
+	int fd, err;
+
+	fd = pin ? bpf_obj_get(pin) : -1;
+	if (fd >= 0) {
+		err = bpf_obj_get_info_by_fd(fd, &info, &len);
+		close(fd);
+		if (!err && info.max_entries && info.max_entries != want) {
+			pr_warn("dataplane: pinned map %s holds %u entries, the configuration "
+				"asks %u: keeping %u (customsd --detach-all, then start, to "
+				"resize)\n", bpf_map__name(map), info.max_entries, want,
+				info.max_entries);
+			want = info.max_entries;
+		}
+	}
+	return bpf_map__set_max_entries(map, want);
+}
+
+static int dp_size_maps(struct dp *dp, const struct dp_config *cfg)
+{
+	struct dataplane *s = dp->skel;
+	__u32 meter = or_default(cfg->meter_entries, 65536);
+	int err;
+
+	err = size_map(s->maps.meter_buf0, meter) ?:
+	      size_map(s->maps.meter_buf1, meter) ?:
+	      size_map(s->maps.tenants, or_default(cfg->tenant_entries, 4096)) ?:
+	      size_map(s->maps.endpoints, or_default(cfg->endpoint_entries, 4096)) ?:
+	      size_map(s->maps.tcp_outcomes, or_default(cfg->tcp_entries, 16384)) ?:
+	      size_map(s->maps.access_matrix, (cfg->models + 1) * DIR_MAX) ?:
+	      size_map(s->maps.events, or_default(cfg->ringbuf_bytes, 1u << 20));
+	if (err)
+		pr_warn("dataplane: sizing maps: %s\n", strerror(-err));
+	return err;
+}
+
+static int dp_set_pins(struct dp *dp, bool *found)
+{
+	char path[PATH_MAX];
+	struct bpf_map **maps;
+	size_t n, i;
+	int err;
+
+	*found = false;
+	maps = pinned_maps(dp->skel, &n);
+	for (i = 0; i < n; i++) {
+		err = pin_path(dp, "maps", bpf_map__name(maps[i]), path, sizeof(path));
+		if (err)
+			return err;
+		if (!access(path, F_OK))
+			*found = true;
+		err = bpf_map__set_pin_path(maps[i], path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The overflow key must exist in a buffer before anything overflows. */
+static int dp_seed_overflow(struct dp *dp, struct bpf_map *buf)
+{
+	struct meter_key key = { .tenant = METER_OVERFLOW_TENANT };
+	struct meter_value *zero;
+	int err = 0;
+
+	zero = calloc((size_t)dp->ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(bpf_map__fd(buf), &key, zero, BPF_NOEXIST) &&
+	    errno != EEXIST)
+		err = -errno;
+	free(zero);
+	return err;
+}
+
+int dp_open(struct dp **out, const struct dp_config *cfg)
+{
+	struct dp *dp;
+	bool found;
+	int err;
+
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
+	if (snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s",
+		     cfg->pin_dir ? cfg->pin_dir : DP_PIN_DIR_DEFAULT) >=
+	    (int)sizeof(dp->pin_dir)) {
+		pr_warn("dataplane: pin directory %s: longer than %zu bytes\n",
+			cfg->pin_dir, sizeof(dp->pin_dir) - 1);
+		free(dp);
+		return -ENAMETOOLONG;
+	}
+	dp->ncpu = libbpf_num_possible_cpus();
+	if (dp->ncpu <= 0) {
+		err = dp->ncpu ? dp->ncpu : -EINVAL;
+		goto fail;
+	}
+	dp->skel = dataplane__open();
+	if (!dp->skel) {
+		err = -errno;
+		pr_warn("dataplane: open: %s\n", strerror(errno));
+		goto fail;
+	}
+	dp->skel->rodata->events_per_sec = or_default(cfg->events_per_sec, 1000);
+	dp->skel->rodata->events_burst =
+		or_default(cfg->events_burst, 2 * dp->skel->rodata->events_per_sec);
+	dp->skel->rodata->sample_new_flows = cfg->sample_new_flows;
+	err = mkdir_p(dp->pin_dir);
+	if (!err) {
+		char maps_dir[PATH_MAX];
+
+		snprintf(maps_dir, sizeof(maps_dir), "%s/maps", dp->pin_dir);
+		err = mkdir_p(maps_dir) ?: dp_set_pins(dp, &found) ?: dp_size_maps(dp, cfg);
+	}
+	if (err) {
+		pr_warn("dataplane: pin directory %s: %s\n", dp->pin_dir, strerror(-err));
+		goto fail;
+	}
+	err = dataplane__load(dp->skel);
+	if (err) {
+		pr_warn("dataplane: load: %s%s\n", strerror(-err),
+			found ? " (pinned maps of an earlier instance differ in size or"
+				" type: change the configuration back, or run"
+				" customsd --detach-all first)" : "");
+		goto fail;
+	}
+	dp->adopted = found;
+	err = dp_seed_overflow(dp, dp->skel->maps.meter_buf0) ?:
+	      dp_seed_overflow(dp, dp->skel->maps.meter_buf1);
+	if (err)
+		goto fail;
+	*out = dp;
+	return 0;
+fail:
+	dp_close(dp);
+	return err;
+}
+
+void dp_close(struct dp *dp)
+{
+	if (!dp)
+		return;
+	ring_buffer__free(dp->events);
+	dataplane__destroy(dp->skel);
+	free(dp);
+}
+
+__u32 dp_models(const struct dp *dp)
+{
+	return bpf_map__max_entries(dp->skel->maps.access_matrix) / DIR_MAX - 1;
+}
+
+bool dp_adopted(const struct dp *dp)
+{
+	return dp->adopted;
+}
+
+const char *dp_pin_dir(const struct dp *dp)
+{
+	return dp->pin_dir;
+}
+
+struct dataplane *dp_skeleton(struct dp *dp)
+{
+	return dp->skel;
+}
+
+/*
+ * Attach prog through a link pinned at links/name. A pinned link of an
+ * earlier instance gets the new program swapped in atomically instead.
+ */
+static int dp_link(struct dp *dp, struct bpf_program *prog, const char *name,
+		   int target_fd, enum bpf_attach_type type, __u32 flags)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = flags);
+	char path[PATH_MAX], dir[PATH_MAX];
+	int fd, err;
+
+	err = pin_path(dp, "links", name, path, sizeof(path));
+	if (err)
+		return err;
+	snprintf(dir, sizeof(dir), "%s/links", dp->pin_dir);
+	err = mkdir_p(dir);
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		err = bpf_link_update(fd, bpf_program__fd(prog), NULL);
+		if (err)
+			pr_warn("dataplane: %s: replacing the program in pinned link %s: %s\n",
+				name, path, strerror(errno));
+		else
+			pr_info("dataplane: %s: adopted pinned link, program replaced\n",
+				name);
+		close(fd);
+		return err ? -errno : 0;
+	}
+	fd = bpf_link_create(bpf_program__fd(prog), target_fd, type, &opts);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_pin(fd, path) ? -errno : 0;
+	if (err)
+		pr_warn("dataplane: %s: pinning link at %s: %s\n", name, path,
+			strerror(-err));
+	close(fd);
+	return err;
+}
+
+int dp_attach_cgroup(struct dp *dp, const char *cgroup_path)
+{
+	struct dataplane *s = dp->skel;
+	const struct {
+		struct bpf_program *prog;
+		const char *name;
+		enum bpf_attach_type type;
+	} hooks[] = {
+		{ s->progs.skb_ingress, "cgroup-ingress", BPF_CGROUP_INET_INGRESS },
+		{ s->progs.skb_egress, "cgroup-egress", BPF_CGROUP_INET_EGRESS },
+		{ s->progs.connect4, "cgroup-connect4", BPF_CGROUP_INET4_CONNECT },
+		{ s->progs.connect6, "cgroup-connect6", BPF_CGROUP_INET6_CONNECT },
+		{ s->progs.sendmsg4, "cgroup-sendmsg4", BPF_CGROUP_UDP4_SENDMSG },
+		{ s->progs.sendmsg6, "cgroup-sendmsg6", BPF_CGROUP_UDP6_SENDMSG },
+		{ s->progs.sockops_outcomes, "cgroup-sockops", BPF_CGROUP_SOCK_OPS },
+	};
+	size_t i;
+	int cg, err = 0;
+
+	cg = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg < 0) {
+		err = -errno;
+		pr_warn("dataplane: cgroup %s: %s (is it a cgroup v2 directory?)\n",
+			cgroup_path, strerror(errno));
+		return err;
+	}
+	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+		/* bpf_link attachments are multi-attach: others' programs stay. */
+		err = dp_link(dp, hooks[i].prog, hooks[i].name, cg, hooks[i].type, 0);
+		if (err) {
+			pr_warn("dataplane: attaching %s to %s: %s\n", hooks[i].name,
+				cgroup_path, strerror(-err));
+			break;
+		}
+	}
+	close(cg);
+	return err;
+}
+
+bool dp_link_alive(const char *pin_path)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	bool alive = false;
+	int fd;
+
+	fd = bpf_obj_get(pin_path);
+	if (fd < 0)
+		return false;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		/* A link someone detached stays pinned but has lost its target. */
+		if (info.type == BPF_LINK_TYPE_CGROUP)
+			alive = info.cgroup.cgroup_id != 0;
+		else if (info.type == BPF_LINK_TYPE_XDP)
+			alive = info.xdp.ifindex != 0;
+		else
+			alive = true;
+	}
+	close(fd);
+	return alive;
+}
+
+/* Says who holds an interface's XDP slot when it is not us. */
+static void dp_explain_xdp_busy(const char *ifname, int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd;
+
+	if (bpf_xdp_query(ifindex, 0, &q) || !q.prog_id) {
+		pr_warn("dataplane: %s already has an XDP program attached\n", ifname);
+		return;
+	}
+	fd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+		pr_warn("dataplane: %s already has XDP program id %u ('%s'); customs"
+			" never replaces another program: detach it (ip link set dev"
+			" %s xdp off) or chain both through libxdp's dispatcher\n",
+			ifname, q.prog_id, info.name, ifname);
+	else
+		pr_warn("dataplane: %s already has XDP program id %u\n", ifname,
+			q.prog_id);
+	if (fd >= 0)
+		close(fd);
+}
+
+int dp_attach_xdp(struct dp *dp, const char *ifname, enum dp_xdp_mode mode)
+{
+	char name[IF_NAMESIZE + 8];
+	__u32 flags = mode == DP_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+	int ifindex, err;
+
+	ifindex = (int)if_nametoindex(ifname);
+	if (!ifindex) {
+		pr_warn("dataplane: interface %s: %s\n", ifname, strerror(errno));
+		return -ENODEV;
+	}
+	snprintf(name, sizeof(name), "xdp-%s", ifname);
+	err = dp_link(dp, dp->skel->progs.xdp_ingress, name, ifindex, BPF_XDP, flags);
+	if (err == -EBUSY || err == -EEXIST)
+		dp_explain_xdp_busy(ifname, ifindex);
+	else if (err == -EOPNOTSUPP && mode == DP_XDP_NATIVE)
+		pr_warn("dataplane: %s: the driver has no native XDP; choose generic"
+			" mode explicitly (customs never falls back silently)\n", ifname);
+	else if (err)
+		pr_warn("dataplane: attaching XDP to %s: %s\n", ifname, strerror(-err));
+	return err;
+}
+
+/* Removes every pin in dir; links are detached first, synchronously. */
+static int unlink_dir(const char *dir, bool links)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (links) {
+			/*
+			 * Dropping the last reference detaches a link only
+			 * later, from a workqueue; an explicit detach is done
+			 * when it returns.
+			 */
+			int fd = bpf_obj_get(path);
+
+			if (fd >= 0) {
+				if (bpf_link_detach(fd) && errno != EINVAL)
+					err = -errno;
+				close(fd);
+			}
+		}
+		if (unlink(path) && errno != ENOENT)
+			err = -errno;
+	}
+	closedir(d);
+	if (rmdir(dir) && errno != ENOENT)
+		err = err ?: -errno;
+	return err;
+}
+
+int dp_detach_all(const char *pin_dir)
+{
+	char path[PATH_MAX];
+	int err;
+
+	if (!pin_dir)
+		pin_dir = DP_PIN_DIR_DEFAULT;
+	/* Links first: unpinning the last reference detaches the program. */
+	snprintf(path, sizeof(path), "%s/links", pin_dir);
+	err = unlink_dir(path, true);
+	snprintf(path, sizeof(path), "%s/maps", pin_dir);
+	err = unlink_dir(path, false) ?: err;
+	if (rmdir(pin_dir) && errno != ENOENT)
+		err = err ?: -errno;
+	if (err)
+		pr_warn("dataplane: removing %s: %s\n", pin_dir, strerror(-err));
+	return err;
+}
+
+int dp_set_tenant(struct dp *dp, __u64 cgroup_id, const struct tenant_info *who)
+{
+	return bpf_map__update_elem(dp->skel->maps.tenants, &cgroup_id,
+				    sizeof(cgroup_id), who, sizeof(*who), BPF_ANY);
+}
+
+int dp_del_tenant(struct dp *dp, __u64 cgroup_id)
+{
+	return bpf_map__delete_elem(dp->skel->maps.tenants, &cgroup_id,
+				    sizeof(cgroup_id), 0);
+}
+
+int dp_set_endpoint(struct dp *dp, const struct endpoint_key *key,
+		    const struct tenant_info *who)
+{
+	return bpf_map__update_elem(dp->skel->maps.endpoints, key, sizeof(*key),
+				    who, sizeof(*who), BPF_ANY);
+}
+
+int dp_del_endpoint(struct dp *dp, const struct endpoint_key *key)
+{
+	return bpf_map__delete_elem(dp->skel->maps.endpoints, key, sizeof(*key), 0);
+}
+
+int dp_set_access_row(struct dp *dp, __u32 model, enum direction dir,
+		      const struct access_row *row)
+{
+	__u32 key = access_row_key(model, dir);
+
+	return bpf_map__update_elem(dp->skel->maps.access_matrix, &key,
+				    sizeof(key), row, sizeof(*row), BPF_ANY);
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* The buffer the kernel writes now, from the outer map's slot. */
+int dp_meter_active(struct dp *dp)
+{
+	__u32 zero = 0, id = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.meter_active), &zero, &id))
+		return -errno;
+	if (id == map_id(bpf_map__fd(dp->skel->maps.meter_buf0)))
+		return 0;
+	if (id == map_id(bpf_map__fd(dp->skel->maps.meter_buf1)))
+		return 1;
+	return -ENOENT;
+}
+
+static struct bpf_map *dp_buffer(struct dp *dp, int which)
+{
+	return which ? dp->skel->maps.meter_buf1 : dp->skel->maps.meter_buf0;
+}
+
+int dp_meter_flip(struct dp *dp)
+{
+	int active = dp_meter_active(dp), next_fd;
+	__u32 zero = 0;
+
+	if (active < 0)
+		return active;
+	next_fd = bpf_map__fd(dp_buffer(dp, !active));
+	/*
+	 * The update of an array of maps returns after an RCU grace period:
+	 * from then on no program holds the retired buffer.
+	 */
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.meter_active), &zero,
+				&next_fd, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int dp_retired(struct dp *dp, struct bpf_map **out)
+{
+	int active = dp_meter_active(dp);
+
+	if (active < 0)
+		return active;
+	*out = dp_buffer(dp, !active);
+	return 0;
+}
+
+/*
+ * Reads every entry of a per-CPU hash in batches: keys of ks bytes, values
+ * of vs bytes per CPU. Returns the keys and values arrays and the count.
+ */
+#define DP_BATCH 4096
+
+static int read_percpu_hash(int fd, size_t ks, size_t vs, int ncpu,
+			    void **keys_out, void **vals_out, size_t *n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u8 *keys = NULL, *vals = NULL;
+	size_t cnt = 0, cap = 0;
+	__u64 token = 0;
+	bool first = true;
+	int err = 0;
+
+	for (;;) {
+		__u32 got = DP_BATCH;
+
+		if (cnt + DP_BATCH > cap) {
+			size_t ncap = cap ? cap * 2 : DP_BATCH * 2;
+			void *k = realloc(keys, ncap * ks);
+			void *v = k ? realloc(vals, ncap * vs * (size_t)ncpu) : NULL;
+
+			if (k)
+				keys = k;
+			if (!v) {
+				err = -ENOMEM;
+				break;
+			}
+			vals = v;
+			cap = ncap;
+		}
+		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token,
+					   keys + cnt * ks,
+					   vals + cnt * vs * (size_t)ncpu, &got, &opts);
+		if (err && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		cnt += got;
+		first = false;
+		if (err) {	/* ENOENT: that was the last batch */
+			err = 0;
+			break;
+		}
+	}
+	if (err) {
+		free(keys);
+		free(vals);
+		return err;
+	}
+	*keys_out = keys;
+	*vals_out = vals;
+	*n = cnt;
+	return 0;
+}
+
+static void meter_sum(struct meter_record *r, const struct meter_key *key,
+		      const struct meter_value *v, int ncpu)
+{
+	int i;
+
+	r->key = *key;
+	memset(&r->value, 0, sizeof(r->value));
+	for (i = 0; i < ncpu; i++) {
+		r->value.packets += v[i].packets;
+		r->value.bytes += v[i].bytes;
+	}
+}
+
+static void tcp_sum(struct tcp_outcome_record *r, const struct meter_key *key,
+		    const struct tcp_outcome *v, int ncpu)
+{
+	int i;
+
+	r->key = *key;
+	memset(&r->value, 0, sizeof(r->value));
+	for (i = 0; i < ncpu; i++) {
+		r->value.attempts += v[i].attempts;
+		r->value.established += v[i].established;
+		r->value.resets_sent += v[i].resets_sent;
+	}
+}
+
+int dp_meter_read(struct dp *dp, struct meter_record **out, size_t *n)
+{
+	struct meter_value *vals = NULL;
+	struct meter_key *keys = NULL;
+	struct meter_record *recs;
+	struct bpf_map *buf;
+	size_t cnt = 0, i, kept = 0;
+	int err;
+
+	err = dp_retired(dp, &buf);
+	if (err)
+		return err;
+	err = read_percpu_hash(bpf_map__fd(buf), sizeof(*keys), sizeof(*vals),
+			       dp->ncpu, (void **)&keys, (void **)&vals, &cnt);
+	if (err)
+		return err;
+	recs = calloc(cnt ? cnt : 1, sizeof(*recs));
+	if (!recs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < cnt; i++) {
+		meter_sum(&recs[kept], &keys[i], &vals[i * (size_t)dp->ncpu], dp->ncpu);
+		/* The overflow bucket is reported only once something is in it. */
+		if (keys[i].tenant != METER_OVERFLOW_TENANT || recs[kept].value.packets)
+			kept++;
+	}
+	*out = recs;
+	*n = kept;
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int dp_meter_clear_buffer(struct dp *dp, int which)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct meter_value *vals = NULL;
+	struct meter_key *keys = NULL;
+	struct bpf_map *buf = dp_buffer(dp, which);
+	size_t cnt = 0;
+	__u32 count;
+	int err;
+
+	err = read_percpu_hash(bpf_map__fd(buf), sizeof(*keys), sizeof(*vals),
+			       dp->ncpu, (void **)&keys, (void **)&vals, &cnt);
+	if (err)
+		return err;
+	count = (__u32)cnt;
+	if (cnt && bpf_map_delete_batch(bpf_map__fd(buf), keys, &count, &opts))
+		err = -errno;
+	free(keys);
+	free(vals);
+	return err ?: dp_seed_overflow(dp, buf);
+}
+
+int dp_meter_clear(struct dp *dp)
+{
+	int active = dp_meter_active(dp);
+
+	if (active < 0)
+		return active;
+	return dp_meter_clear_buffer(dp, !active);
+}
+
+int dp_tcp_read(struct dp *dp, struct tcp_outcome_record **out, size_t *n)
+{
+	struct tcp_outcome *vals = NULL;
+	struct meter_key *keys = NULL;
+	struct tcp_outcome_record *recs;
+	size_t cnt = 0, i;
+	int err;
+
+	err = read_percpu_hash(bpf_map__fd(dp->skel->maps.tcp_outcomes),
+			       sizeof(*keys), sizeof(*vals), dp->ncpu,
+			       (void **)&keys, (void **)&vals, &cnt);
+	if (err)
+		return err;
+	recs = calloc(cnt ? cnt : 1, sizeof(*recs));
+	if (recs)
+		for (i = 0; i < cnt; i++)
+			tcp_sum(&recs[i], &keys[i], &vals[i * (size_t)dp->ncpu], dp->ncpu);
+	free(keys);
+	free(vals);
+	if (!recs)
+		return -ENOMEM;
+	*out = recs;
+	*n = cnt;
+	return 0;
+}
+
+int dp_stats_read(struct dp *dp, __u64 out[STAT_MAX])
+{
+	__u64 *vals;
+	__u32 k;
+	int i;
+
+	vals = calloc((size_t)dp->ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (k = 0; k < STAT_MAX; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.stats), &k, vals))
+			continue;
+		for (i = 0; i < dp->ncpu; i++)
+			out[k] += vals[i];
+	}
+	free(vals);
+	return 0;
+}
+
+static int dp_on_event(void *ctx, void *data, size_t len)
+{
+	struct dp *dp = ctx;
+
+	if (len < sizeof(struct event))
+		return 0;
+	return dp->event_fn(dp->event_ctx, data);
+}
+
+int dp_events_open(struct dp *dp, dp_event_fn cb, void *ctx)
+{
+	dp->event_fn = cb;
+	dp->event_ctx = ctx;
+	dp->events = ring_buffer__new(bpf_map__fd(dp->skel->maps.events),
+				      dp_on_event, dp, NULL);
+	return dp->events ? 0 : -errno;
+}
+
+int dp_events_poll(struct dp *dp, int timeout_ms)
+{
+	return dp->events ? ring_buffer__poll(dp->events, timeout_ms) : -EINVAL;
+}
+
+int dp_events_fd(struct dp *dp)
+{
+	return dp->events ? ring_buffer__epoll_fd(dp->events) : -EINVAL;
+}

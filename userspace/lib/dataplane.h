@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Loading, attaching and reading the data plane (bpf/dataplane.bpf.c).
+ *
+ * Lifecycle: dp_open() loads the programs, sized from dp_config, reusing
+ * the maps pinned under the pin directory if a previous instance left
+ * them (counters, policy and geo tables then carry over); dp_attach_*()
+ * attach through bpf_link and pin each link, or, when a pinned link of
+ * ours already exists, swap the new program into it atomically (no moment
+ * without enforcement). Closing a dp leaves everything pinned and
+ * enforcing; dp_detach_all() is the explicit removal.
+ *
+ * Counters are double-buffered: dp_meter_flip() points the kernel at the
+ * other buffer and returns once no program can still write the retired
+ * one; dp_meter_read() reads it (per-CPU values summed) and
+ * dp_meter_clear() empties it for its next turn.
+ */
+#ifndef CUSTOMS_DATAPLANE_H
+#define CUSTOMS_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "customs_abi.h"
+#include "interval.h"
+
+#define DP_PIN_DIR_DEFAULT "/sys/fs/bpf/customs"
+
+struct dp_config {
+	const char *pin_dir;		/* NULL: DP_PIN_DIR_DEFAULT */
+	__u32 models;			/* highest model id; matrix rows (a pinned
+					   matrix keeps its own size) */
+	__u32 meter_entries;		/* per buffer; 0: 65536 */
+	__u32 tenant_entries;		/* 0: 4096 */
+	__u32 endpoint_entries;		/* 0: 4096 */
+	__u32 tcp_entries;		/* 0: 16384 */
+	__u32 ringbuf_bytes;		/* power of two; 0: 1 MiB */
+	__u32 events_per_sec;		/* per CPU; 0: 1000 */
+	__u32 events_burst;		/* 0: 2 * events_per_sec */
+	bool sample_new_flows;
+};
+
+enum dp_xdp_mode {
+	DP_XDP_NATIVE,		/* driver mode; fails where unsupported */
+	DP_XDP_GENERIC,		/* skb mode */
+};
+
+struct dp;
+
+int dp_open(struct dp **out, const struct dp_config *cfg);
+/* Closes our fds; pinned programs and maps stay and keep enforcing. */
+void dp_close(struct dp *dp);
+/* True when dp_open found and reused pinned maps of an earlier instance. */
+bool dp_adopted(const struct dp *dp);
+/* The highest model id the loaded access matrix has rows for. */
+__u32 dp_models(const struct dp *dp);
+const char *dp_pin_dir(const struct dp *dp);
+/* The skeleton, for code that fills maps it owns (geo tables). */
+struct dataplane *dp_skeleton(struct dp *dp);
+
+int dp_attach_cgroup(struct dp *dp, const char *cgroup_path);
+int dp_attach_xdp(struct dp *dp, const char *ifname, enum dp_xdp_mode mode);
+/* True when a pinned link exists and is still attached to its target. */
+bool dp_link_alive(const char *pin_path);
+/* Unpins every link and map under pin_dir (links detach), removes the dir. */
+int dp_detach_all(const char *pin_dir);
+
+/* Policy state, as compiled by the policy compiler. */
+int dp_set_tenant(struct dp *dp, __u64 cgroup_id, const struct tenant_info *who);
+int dp_del_tenant(struct dp *dp, __u64 cgroup_id);
+int dp_set_endpoint(struct dp *dp, const struct endpoint_key *key,
+		    const struct tenant_info *who);
+int dp_del_endpoint(struct dp *dp, const struct endpoint_key *key);
+int dp_set_access_row(struct dp *dp, __u32 model, enum direction dir,
+		      const struct access_row *row);
+
+/* Counters. Buffers are numbered 0 and 1. */
+int dp_meter_active(struct dp *dp);	/* the buffer being written, or -errno */
+int dp_meter_flip(struct dp *dp);
+int dp_meter_read(struct dp *dp, struct meter_record **out, size_t *n);
+int dp_meter_clear(struct dp *dp);
+/* Empties one buffer by number, for recovery after a crash. */
+int dp_meter_clear_buffer(struct dp *dp, int which);
+int dp_tcp_read(struct dp *dp, struct tcp_outcome_record **out, size_t *n);
+int dp_stats_read(struct dp *dp, __u64 out[STAT_MAX]);
+
+/* Events: cb gets each ring-buffer record; returns events consumed. */
+typedef int (*dp_event_fn)(void *ctx, const struct event *e);
+int dp_events_open(struct dp *dp, dp_event_fn cb, void *ctx);
+int dp_events_poll(struct dp *dp, int timeout_ms);
+int dp_events_fd(struct dp *dp);
+
+#endif
