@@ -14,6 +14,7 @@
 
 #include "geo_internal.h"
 #include "geo_search.h"
+#include "log.h"
 
 geo_u128 geo_u128_from_words(const __u32 addr[4])
 {
@@ -245,7 +246,7 @@ static void warn_overlaps(struct geo_layer *l)
 
 		if (i && x->start <= max_end) {
 			if (l->overlaps < 5 && l->name)
-				fprintf(stderr, "%s:%u: warning: range overlaps line %u; "
+				pr_warn("%s:%u: warning: range overlaps line %u; "
 					"the narrower range wins, equal ranges the later line\n",
 					l->name, x->seq, max_seq);
 			l->overlaps++;
@@ -256,7 +257,7 @@ static void warn_overlaps(struct geo_layer *l)
 		}
 	}
 	if (l->overlaps > 5 && l->name)
-		fprintf(stderr, "%s: warning: %llu overlapping rows in all\n", l->name,
+		pr_warn("%s: warning: %llu overlapping rows in all\n", l->name,
 			(unsigned long long)l->overlaps);
 }
 
