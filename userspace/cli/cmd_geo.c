@@ -163,9 +163,10 @@ static int geo_info(int argc, char **argv)
 	printf("%-15s %llu prefixes, %llu segments, %u /24s with longer prefixes\n", "IPv4",
 	       (unsigned long long)info.v4_prefixes, (unsigned long long)info.v4_segments,
 	       info.v4_tbl8_blocks);
-	printf("%-15s %llu prefixes, %llu segments, search tree depth %u\n", "IPv6",
+	printf("%-15s %llu prefixes, %llu segments, /64 tree depth %u, "
+	       "%u keys in the exception tree (depth %u)\n", "IPv6",
 	       (unsigned long long)info.v6_prefixes, (unsigned long long)info.v6_segments,
-	       info.v6_depth);
+	       info.v6_depth, info.v6_exceptions, info.v6_exception_depth);
 	printf("%-15s %u\n", "countries", info.countries);
 	sha256_hex(info.hash, hex);
 	printf("%-15s %s\n", "table sha256", hex);
