@@ -111,31 +111,30 @@ int geo_table_save(struct geo_table *t, const char *path, char *err, size_t errl
 		set_err(err, errlen, "%s: error: cannot create: %s", tmp, strerror(errno));
 		return rc;
 	}
+	rc = -EIO;
 	if (fwrite(&h, sizeof(h), 1, f) != 1)
-		goto io;
+		goto cleanup;
 	for (fam = 0; fam < 2; fam++) {
 		for (i = 0; i < t->fam[fam].n; i++) {
 			put_rec(rec, fam, &t->fam[fam].b[i]);
 			if (fwrite(rec, fam == GEO_V4 ? V4_REC : V6_REC, 1, f) != 1)
-				goto io;
+				goto cleanup;
 		}
 	}
 	if (fflush(f) || fsync(fileno(f)))
-		goto io;
-	if (fclose(f)) {
-		f = NULL;
-		goto io;
-	}
+		goto cleanup;
+	rc = fclose(f) ? -EIO : 0;
 	f = NULL;
-	if (rename(tmp, path))
-		goto io;
-	return 0;
-io:
-	rc = -errno ? -errno : -EIO;
-	set_err(err, errlen, "%s: error: cannot write: %s", path, strerror(errno));
+	/* The new file replaces an old one in one step. */
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+cleanup:
+	if (rc) {
+		set_err(err, errlen, "%s: error: cannot write: %s", path, strerror(-rc));
+		unlink(tmp);
+	}
 	if (f)
 		fclose(f);
-	unlink(tmp);
 	return rc;
 }
 
