@@ -78,7 +78,7 @@ static int parse_opts(int argc, char **argv, struct geo_opts *o, bool want_out)
 		}
 	}
 	if (!o->db || (want_out && !o->out)) {
-		fprintf(stderr, "customsctl geo %s: --db%s is required\n", argv[0],
+		fprintf(stderr, "customsctl geo %s: --db%s required\n", argv[0],
 			want_out ? " and --out are" : " is");
 		fputs(geo_usage, stderr);
 		return EXIT_USAGE;
