@@ -14,6 +14,8 @@
  * full database, four comparisons each); a /64 that holds longer
  * prefixes answers GEO_V6_EXCEPTION there, and a second tree of 128-bit
  * keys (three levels) settles it.
+ *
+ * Include after vmlinux.h, like every header in bpf/include.
  */
 #ifndef __BPF__
 /*
