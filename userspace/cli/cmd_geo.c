@@ -139,6 +139,7 @@ static int geo_info(int argc, char **argv)
 	struct geo_table_info info;
 	struct geo_opts o = {};
 	struct geo_table *t = NULL;
+	enum geo_format fmt;
 
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(geo_usage, stdout);
@@ -157,7 +158,11 @@ static int geo_info(int argc, char **argv)
 		return 1;
 	}
 	printf("%-15s %s\n", "source", info.source);
-	printf("%-15s %s\n", "format", fmt_names[info.format <= 3 ? info.format : 0]);
+	if (!geo_sniff(o.db, &fmt) && fmt == GEO_FMT_TABLE)
+		printf("%-15s compiled table (base: %s)\n", "format",
+		       fmt_names[info.format <= 3 ? info.format : 0]);
+	else
+		printf("%-15s %s\n", "format", fmt_names[info.format <= 3 ? info.format : 0]);
 	print_time("database date", info.source_epoch);
 	print_time("compiled", info.build_time);
 	printf("%-15s %llu prefixes, %llu segments, %u /24s with longer prefixes\n", "IPv4",
