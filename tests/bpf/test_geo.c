@@ -126,6 +126,52 @@ static void no_table_answers_zz(void **state)
 	geo_table_free(t);
 }
 
+static void kernel_matches_mirror_at_the_edges(void **state)
+{
+	static const char *const overrides[][2] = {
+		{ "0.0.0.0/0", "BR" }, { "0.0.0.0/32", "UY" }, { "255.255.255.255", "AR" },
+		{ "10.0.0.0/24", "NO" }, { "10.0.0.128/25", "SE" }, { "10.0.0.77", "FI" },
+		{ "::/0", "CL" }, { "8000::/1", "EC" }, { "8000::1/128", "BO" },
+		{ "2001:db8::/32", "US" }, { "2001:db8::/64", "MX" }, { "2001:db8::8000:0:0:0/65", "CA" },
+		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", "PE" },
+	};
+	static const char *const ips[] = {
+		"0.0.0.0", "0.0.0.1", "9.255.255.255", "10.0.0.0", "10.0.0.76", "10.0.0.77",
+		"10.0.0.78", "10.0.0.127", "10.0.0.128", "10.0.0.255", "10.0.1.0",
+		"255.255.255.254", "255.255.255.255", "::", "::1", "::ffff:10.0.0.77",
+		"::ffff:255.255.255.255", "1::", "7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+		"8000::", "8000::1", "8000::2", "2001:db8::", "2001:db8::7fff:ffff:ffff:ffff",
+		"2001:db8::8000:0:0:0", "2001:db8::ffff:ffff:ffff:ffff", "2001:db8:0:1::",
+		"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db9::",
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+	};
+	struct geo_probe probe = {};
+	struct geo_table *t = NULL;
+	struct geo_maps maps;
+	size_t i;
+
+	(void)state;
+	test_need_bpf();
+	ASSERT_OK(geo_table_new(&t), "new");
+	for (i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++)
+		ASSERT_OK(geo_table_add_override(t, overrides[i][0], overrides[i][1]), overrides[i][0]);
+	ASSERT_OK(geo_probe_open(&probe, 0, 0), "probe");
+	maps = geo_probe_maps(&probe);
+	ASSERT_OK(geo_kernel_install(&maps, t), "install");
+	for (i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+		__u16 mirror = 0xffff;
+
+		ASSERT_OK(geo_table_lookup_str(t, ips[i], &mirror), ips[i]);
+		ASSERT_EQ(kernel_cc(&probe, ips[i]), mirror, ips[i]);
+	}
+	ASSERT_EQ(kernel_cc(&probe, "10.0.0.77"), country_index('F', 'I'), "host in a split /24");
+	ASSERT_EQ(kernel_cc(&probe, "2001:db8::8000:0:0:1"), country_index('C', 'A'), "/65");
+	ASSERT_EQ(kernel_cc(&probe, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+		  country_index('P', 'E'), "last IPv6 address");
+	geo_probe_close(&probe);
+	geo_table_free(t);
+}
+
 #define STORM_N 4096
 
 struct storm {
@@ -359,6 +405,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(no_table_answers_zz),
+		cmocka_unit_test(kernel_matches_mirror_at_the_edges),
 		cmocka_unit_test(kernel_matches_mirror_and_libmaxminddb_full),
 		cmocka_unit_test(kernel_matches_mirror_and_libmaxminddb_ipv4_only),
 		cmocka_unit_test(reload_under_lookup_storm),
