@@ -60,23 +60,29 @@ static inline void country_code(__u16 idx, char out[2])
  * swapped in whole through a one-slot array of maps (bpf/include/geo.h,
  * docs/geo.md). Block 0 is the header; blocks 1..65536 are the IPv4 /16
  * blocks (a country or a second-level reference per /24); then the IPv4
- * second level (a country per address of one /24); then the IPv6 search
- * tree, root level first. Keys are in host byte order: a table is built
- * on the machine that loads it.
+ * second level (a country per address of one /24); then the IPv6 /64
+ * tree (128-byte nodes of 64-bit keys, four to a block), then the IPv6
+ * exception tree (512-byte nodes of 128-bit keys) for the few /64s that
+ * hold longer prefixes. Keys are in host byte order: a table is built on
+ * the machine that loads it.
  */
 #define GEO_BLOCK_SIZE		512
-#define GEO_HDR_MAGIC		0x43474531u	/* "CGE1" */
+#define GEO_HDR_MAGIC		0x43474532u	/* "CGE2" */
 #define GEO_V4_L1_BASE		1u
 #define GEO_V4_TBL8_BASE	(GEO_V4_L1_BASE + 65536u)
 #define GEO_V4_TBL8		0x8000u		/* entry refers to a second-level block */
 #define GEO_V4_TBL8_MAX		0x8000u
-#define GEO_V6_FANOUT		32	/* keys (= children) per inner node */
-#define GEO_V6_LEAF		28	/* keys per leaf, each with a country */
-#define GEO_V6_MAX_DEPTH	6	/* 28 * 32^5 boundaries at most */
+#define GEO_V6C_FANOUT		16	/* /64 tree: keys (= children) per inner node */
+#define GEO_V6C_LEAF		12	/* /64 tree: keys per leaf, each with a country */
+#define GEO_V6C_PER_BLOCK	4	/* 128-byte nodes in a block */
+#define GEO_V6_EXCEPTION	0xffffu	/* /64 tree answer: ask the exception tree */
+#define GEO_V6_FANOUT		32	/* exception tree: keys per inner node */
+#define GEO_V6_LEAF		28	/* exception tree: keys per leaf */
+#define GEO_V6_MAX_DEPTH	6	/* levels of either tree at most */
 /*
  * Every table map has this many blocks (58.6 MiB): one fixed size lets
  * the verifier inline each block lookup, which a per-table size
- * (BPF_F_INNER_MAP) forbids. The full database uses 91,620.
+ * (BPF_F_INNER_MAP) forbids.
  */
 #define GEO_TABLE_BLOCKS	120000
 
@@ -89,16 +95,33 @@ struct geo_header {
 	__u32 magic;		/* GEO_HDR_MAGIC */
 	__u32 n_blocks;
 	__u32 v4_tbl8_count;
-	__u32 v6_depth;		/* levels, 1..GEO_V6_MAX_DEPTH */
-	__u32 v6_count;		/* boundaries in the leaves */
-	__u32 pad;
+	__u32 v6c_depth;	/* /64 tree levels, 1..GEO_V6_MAX_DEPTH */
+	__u32 v6c_block;	/* its first block; nodes count from there */
+	__u32 v6c_count;	/* keys in its leaves */
+	__u32 v6c_level_base[GEO_V6_MAX_DEPTH];	/* first node of each level, root first */
+	__u32 v6c_level_last[GEO_V6_MAX_DEPTH];	/* last node of each level */
+	__u32 v6_depth;		/* exception tree levels, 1..GEO_V6_MAX_DEPTH */
+	__u32 v6_count;		/* keys in its leaves */
 	__u32 v6_level_base[GEO_V6_MAX_DEPTH];	/* first block of each level, root first */
 	__u32 v6_level_last[GEO_V6_MAX_DEPTH];	/* last block of each level */
 	__u8 table_sha256[32];	/* geo_table_hash() of the table, for telemetry */
 };
 
+/* A node of the /64 tree: keys are the upper 64 bits of an address. */
+struct geo_v6c_node {
+	union {
+		__u64 inner[GEO_V6C_FANOUT];		/* first key of each child */
+		struct {
+			__u64 key[GEO_V6C_LEAF];	/* /64 segment starts */
+			__u16 cc[GEO_V6C_LEAF];		/* country or GEO_V6_EXCEPTION */
+			__u8 pad[8];
+		} leaf;
+	};
+};
+
 union geo_block {
 	__u16 v4[256];				/* country index, or GEO_V4_TBL8 | n */
+	struct geo_v6c_node c[GEO_V6C_PER_BLOCK];
 	struct geo_v6_key inner[GEO_V6_FANOUT];	/* first key of each child */
 	struct {
 		struct geo_v6_key key[GEO_V6_LEAF];	/* segment starts */
@@ -107,8 +130,9 @@ union geo_block {
 	} leaf;
 	struct geo_header hdr;
 };
+_Static_assert(sizeof(struct geo_v6c_node) == 128, "geo_v6c_node layout");
 _Static_assert(sizeof(union geo_block) == GEO_BLOCK_SIZE, "geo_block layout");
-_Static_assert(sizeof(struct geo_header) == 104, "geo_header layout");
+_Static_assert(sizeof(struct geo_header) == 160, "geo_header layout");
 
 /*
  * The geo probe (bpf/geo.bpf.c) answers a batch of addresses through

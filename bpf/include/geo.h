@@ -10,8 +10,12 @@
  *
  * IPv4: at most two block loads (the /16 block, then the /24's second
  * level when the /24 holds longer prefixes). IPv6: a static search tree
- * of 32-way nodes, one block load per level (four levels for the full
- * database), five key comparisons per node.
+ * over the upper 64 bits with 128-byte, 16-way nodes (five levels for the
+ * full database, four comparisons each); a /64 that holds longer
+ * prefixes answers GEO_V6_EXCEPTION there, and a second tree of 128-bit
+ * keys (three levels) settles it.
+ *
+ * Include after vmlinux.h, like every header in bpf/include.
  */
 #ifndef __BPF__
 /*
@@ -84,31 +88,15 @@ static __always_inline __u16 geo_lookup_v4(__u32 addr)
 	return geo_v4_in(tbl, addr);
 }
 
-/*
- * addr in network byte order. ::ffff:a.b.c.d and ::a.b.c.d are answered
- * as a.b.c.d (the IPv4 subtree of an MMDB is ::/96).
- */
-static __always_inline __u16 geo_lookup_v6(const __u32 addr[4])
+/* The exception tree: 128-bit keys, for the /64s that hold longer prefixes. */
+static __always_inline __u16 geo_v6_exception(void *tbl, const struct geo_header *h,
+					      __u64 hi, __u64 lo)
 {
-	const struct geo_header *h;
+	__u32 idx, i, level, depth = h->v6_depth;
 	union geo_block *b;
-	__u32 zero = 0, idx, i, level, depth;
-	__u64 hi, lo;
-	void *tbl;
 
-	tbl = geo_table_live();
-	if (!tbl)
-		return COUNTRY_ZZ;
-	if (geo_v6_is_v4(addr, bpf_htonl(0xffff)))
-		return geo_v4_in(tbl, addr[3]);
-	h = bpf_map_lookup_elem(tbl, &zero);
-	if (!h)
-		return COUNTRY_ZZ;
-	depth = h->v6_depth;
 	if (depth == 0 || depth > GEO_V6_MAX_DEPTH)
 		return COUNTRY_ZZ;
-	hi = ((__u64)bpf_ntohl(addr[0]) << 32) | bpf_ntohl(addr[1]);
-	lo = ((__u64)bpf_ntohl(addr[2]) << 32) | bpf_ntohl(addr[3]);
 	idx = h->v6_level_base[0];
 	for (level = 0; level < GEO_V6_MAX_DEPTH; level++) {
 		b = bpf_map_lookup_elem(tbl, &idx);
@@ -122,6 +110,53 @@ static __always_inline __u16 geo_lookup_v6(const __u32 addr[4])
 		idx = geo_v6_child(h, level, idx, i);
 	}
 	return COUNTRY_ZZ;
+}
+
+/*
+ * addr in network byte order. ::ffff:a.b.c.d and ::a.b.c.d are answered
+ * as a.b.c.d (the IPv4 subtree of an MMDB is ::/96).
+ */
+static __always_inline __u16 geo_lookup_v6(const __u32 addr[4])
+{
+	const struct geo_header *h;
+	const struct geo_v6c_node *nd;
+	union geo_block *b;
+	__u32 zero = 0, idx, node, i, level, depth;
+	__u16 cc = COUNTRY_ZZ;
+	__u64 hi, lo;
+	void *tbl;
+
+	tbl = geo_table_live();
+	if (!tbl)
+		return COUNTRY_ZZ;
+	if (geo_v6_is_v4(addr, bpf_htonl(0xffff)))
+		return geo_v4_in(tbl, addr[3]);
+	h = bpf_map_lookup_elem(tbl, &zero);
+	if (!h)
+		return COUNTRY_ZZ;
+	depth = h->v6c_depth;
+	if (depth == 0 || depth > GEO_V6_MAX_DEPTH)
+		return COUNTRY_ZZ;
+	hi = ((__u64)bpf_ntohl(addr[0]) << 32) | bpf_ntohl(addr[1]);
+	lo = ((__u64)bpf_ntohl(addr[2]) << 32) | bpf_ntohl(addr[3]);
+	node = h->v6c_level_base[0];
+	for (level = 0; level < GEO_V6_MAX_DEPTH; level++) {
+		idx = h->v6c_block + node / GEO_V6C_PER_BLOCK;
+		b = bpf_map_lookup_elem(tbl, &idx);
+		if (!b)
+			return COUNTRY_ZZ;
+		nd = &b->c[node & (GEO_V6C_PER_BLOCK - 1)];
+		if (level + 1 >= depth) {
+			i = geo_c_rank(nd->leaf.key, GEO_V6C_LEAF, hi);
+			cc = nd->leaf.cc[i & (GEO_V6C_FANOUT - 1)];
+			break;
+		}
+		i = geo_c_rank(nd->inner, GEO_V6C_FANOUT, hi);
+		node = geo_v6c_child(h, level, node, i);
+	}
+	if (cc != GEO_V6_EXCEPTION)
+		return cc;
+	return geo_v6_exception(tbl, h, hi, lo);
 }
 
 #endif /* __BPF__, CUSTOMS_GEO_H */

@@ -15,36 +15,80 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 
-static __always_inline int geo_key_le(const struct geo_v6_key *k, __u64 hi, __u64 lo)
+/*
+ * Comparisons as arithmetic: BPF has no conditional move, and a binary
+ * search over random addresses mispredicts half of its branches, which
+ * cost more than the memory loads on this path. Each returns 0 or 1.
+ */
+static __always_inline __u64 geo_lt64(__u64 a, __u64 b)
 {
-	return k->hi < hi || (k->hi == hi && k->lo <= lo);
+	/* The borrow out of a - b. */
+	return ((~a & b) | ((~a | b) & (a - b))) >> 63;
+}
+
+static __always_inline __u64 geo_eq64(__u64 a, __u64 b)
+{
+	__u64 x = a ^ b;
+
+	return ((x | (0 - x)) >> 63) ^ 1;
+}
+
+static __always_inline __u64 geo_key_le(const struct geo_v6_key *k, __u64 hi, __u64 lo)
+{
+	return geo_lt64(k->hi, hi) | (geo_eq64(k->hi, hi) & (geo_lt64(lo, k->lo) ^ 1));
 }
 
 /*
- * Index of the last of n (<= 32) sorted keys that is <= (hi, lo). The
- * builder guarantees key[0] <= every address that reaches the node, so
- * the answer is always a real slot; five halvings cover 32 keys, and the
- * mask keeps the verifier's view of the index inside the block.
+ * Index of the last of n (<= 32) sorted keys that is <= (hi, lo), by
+ * halving steps with no branch. The builder guarantees key[0] <= every
+ * address that reaches the node; slots at or past n count as greater.
  */
 static __always_inline __u32 geo_node_rank(const struct geo_v6_key *key, __u32 n,
 					   __u64 hi, __u64 lo)
 {
-	__u32 lo_i = 0, hi_i = n, mid;
-	int step;
+	__u32 base = 0, half, idx;
+	__u64 take;
 
-	for (step = 0; step < 5; step++) {
-		if (hi_i - lo_i > 1) {
-			mid = (lo_i + hi_i) >> 1;
-			if (geo_key_le(&key[mid & (GEO_V6_FANOUT - 1)], hi, lo))
-				lo_i = mid;
-			else
-				hi_i = mid;
-		}
+	for (half = GEO_V6_FANOUT / 2; half > 0; half >>= 1) {
+		idx = base + half;
+		take = geo_key_le(&key[idx & (GEO_V6_FANOUT - 1)], hi, lo) &
+		       (((__u64)idx - n) >> 63);
+		base += (__u32)take * half;
 	}
-	return lo_i & (GEO_V6_FANOUT - 1);
+	return base & (GEO_V6_FANOUT - 1);
 }
 
-/* The child of inner node idx at level level that covers its slot i. */
+/* Index of the last of n (<= 16) sorted 64-bit keys that is <= hi. */
+static __always_inline __u32 geo_c_rank(const __u64 *key, __u32 n, __u64 hi)
+{
+	__u32 base = 0, half, idx;
+	__u64 take;
+
+	for (half = GEO_V6C_FANOUT / 2; half > 0; half >>= 1) {
+		idx = base + half;
+		take = (geo_lt64(hi, key[idx & (GEO_V6C_FANOUT - 1)]) ^ 1) &
+		       (((__u64)idx - n) >> 63);
+		base += (__u32)take * half;
+	}
+	return base & (GEO_V6C_FANOUT - 1);
+}
+
+/* The child of /64-tree node at level level that covers its slot i. */
+static __always_inline __u32 geo_v6c_child(const struct geo_header *h, __u32 level,
+					   __u32 node, __u32 i)
+{
+	__u32 child;
+
+	if (level + 1 >= GEO_V6_MAX_DEPTH)
+		return 0;
+	child = h->v6c_level_base[level + 1] +
+		(node - h->v6c_level_base[level]) * GEO_V6C_FANOUT + i;
+	if (child > h->v6c_level_last[level + 1])
+		child = h->v6c_level_last[level + 1];
+	return child;
+}
+
+/* The child of exception-tree block idx at level level that covers its slot i. */
 static __always_inline __u32 geo_v6_child(const struct geo_header *h, __u32 level,
 					  __u32 idx, __u32 i)
 {

@@ -2,9 +2,10 @@
 /*
  * The geo lookup in the kernel, through the geo probe and BPF_PROG_RUN:
  * kernel == userspace mirror == libmaxminddb on the real databases (full
- * and IPv4-only), ZZ before any table is loaded, reloads under a storm of
- * concurrent lookups with no wrong answer, installs through a map reused
- * from a bpffs pin, and a failed build that leaves the live table alone.
+ * and IPv4-only), ZZ before any table is loaded, reloads of the full
+ * database under a storm of concurrent lookups with no wrong answer, the
+ * old table map freed after a switch, installs through a map reused from
+ * a bpffs pin, and a failed build that leaves the live table alone.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -125,6 +126,52 @@ static void no_table_answers_zz(void **state)
 	geo_table_free(t);
 }
 
+static void kernel_matches_mirror_at_the_edges(void **state)
+{
+	static const char *const overrides[][2] = {
+		{ "0.0.0.0/0", "BR" }, { "0.0.0.0/32", "UY" }, { "255.255.255.255", "AR" },
+		{ "10.0.0.0/24", "NO" }, { "10.0.0.128/25", "SE" }, { "10.0.0.77", "FI" },
+		{ "::/0", "CL" }, { "8000::/1", "EC" }, { "8000::1/128", "BO" },
+		{ "2001:db8::/32", "US" }, { "2001:db8::/64", "MX" }, { "2001:db8::8000:0:0:0/65", "CA" },
+		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", "PE" },
+	};
+	static const char *const ips[] = {
+		"0.0.0.0", "0.0.0.1", "9.255.255.255", "10.0.0.0", "10.0.0.76", "10.0.0.77",
+		"10.0.0.78", "10.0.0.127", "10.0.0.128", "10.0.0.255", "10.0.1.0",
+		"255.255.255.254", "255.255.255.255", "::", "::1", "::ffff:10.0.0.77",
+		"::ffff:255.255.255.255", "1::", "7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+		"8000::", "8000::1", "8000::2", "2001:db8::", "2001:db8::7fff:ffff:ffff:ffff",
+		"2001:db8::8000:0:0:0", "2001:db8::ffff:ffff:ffff:ffff", "2001:db8:0:1::",
+		"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db9::",
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+	};
+	struct geo_probe probe = {};
+	struct geo_table *t = NULL;
+	struct geo_maps maps;
+	size_t i;
+
+	(void)state;
+	test_need_bpf();
+	ASSERT_OK(geo_table_new(&t), "new");
+	for (i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++)
+		ASSERT_OK(geo_table_add_override(t, overrides[i][0], overrides[i][1]), overrides[i][0]);
+	ASSERT_OK(geo_probe_open(&probe, 0, 0), "probe");
+	maps = geo_probe_maps(&probe);
+	ASSERT_OK(geo_kernel_install(&maps, t), "install");
+	for (i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+		__u16 mirror = 0xffff;
+
+		ASSERT_OK(geo_table_lookup_str(t, ips[i], &mirror), ips[i]);
+		ASSERT_EQ(kernel_cc(&probe, ips[i]), mirror, ips[i]);
+	}
+	ASSERT_EQ(kernel_cc(&probe, "10.0.0.77"), country_index('F', 'I'), "host in a split /24");
+	ASSERT_EQ(kernel_cc(&probe, "2001:db8::8000:0:0:1"), country_index('C', 'A'), "/65");
+	ASSERT_EQ(kernel_cc(&probe, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+		  country_index('P', 'E'), "last IPv6 address");
+	geo_probe_close(&probe);
+	geo_table_free(t);
+}
+
 #define STORM_N 4096
 
 struct storm {
@@ -163,22 +210,22 @@ static void *storm_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * The full database with the documentation ranges in cc, so a torn or
+ * half-copied table would answer ZZ or the other country somewhere.
+ */
 static struct geo_table *storm_table(const char *cc)
 {
+	struct geo_source src = { .db = access(FULL_DB, R_OK) == 0 ? FULL_DB : NULL };
 	struct geo_table *t = NULL;
+	char err[256] = "";
 
-	ASSERT_OK(geo_table_new(&t), "new");
-	/* Many segments, so a half-copied table would answer ZZ somewhere. */
-	for (int i = 0; i < 64; i++) {
-		char cidr[64];
-
-		snprintf(cidr, sizeof(cidr), "10.%d.0.0/16", i);
-		ASSERT_OK(geo_table_add_override(t, cidr, i % 2 ? "IT" : cc), cidr);
-		snprintf(cidr, sizeof(cidr), "2001:db8:%x::/48", i);
-		ASSERT_OK(geo_table_add_override(t, cidr, i % 2 ? "IT" : cc), cidr);
-	}
+	ASSERT_OK(geo_table_build(&t, &src, err, sizeof(err)), err);
 	ASSERT_OK(geo_table_add_override(t, "192.0.2.0/24", cc), "doc v4");
 	ASSERT_OK(geo_table_add_override(t, "192.0.2.128/28", "IT"), "doc v4 split");
+	ASSERT_OK(geo_table_add_override(t, "198.18.0.0/15", cc), "bench v4");
+	ASSERT_OK(geo_table_add_override(t, "2001:db8::/32", cc), "doc v6");
+	ASSERT_OK(geo_table_add_override(t, "2001:db8:1::/48", "IT"), "doc v6 longer");
 	geo_table_hash(t);
 	return t;
 }
@@ -197,15 +244,30 @@ static void reload_under_lookup_storm(void **state)
 	test_need_bpf();
 	a = storm_table("DE");
 	b = storm_table("FR");
+	srandom(99);
 	for (i = 0; i < STORM_N; i++) {
 		char ip[64];
 
-		if (i % 3 == 0)
-			snprintf(ip, sizeof(ip), "10.%d.%d.%d", i % 64, i % 251, i % 256);
-		else if (i % 3 == 1)
-			snprintf(ip, sizeof(ip), "2001:db8:%x::%x", i % 64, i);
-		else
+		/* Documentation ranges (A and B differ) and random real addresses. */
+		switch (i % 5) {
+		case 0:
 			snprintf(ip, sizeof(ip), "192.0.2.%d", i % 256);
+			break;
+		case 1:
+			snprintf(ip, sizeof(ip), "2001:db8:%x::%x", i % 3, i);
+			break;
+		case 2:
+			snprintf(ip, sizeof(ip), "198.%d.%d.%d", 18 + i % 2, i % 256, i % 253);
+			break;
+		case 3:
+			snprintf(ip, sizeof(ip), "%ld.%ld.%ld.%ld", 1 + random() % 223,
+				 random() % 256, random() % 256, random() % 256);
+			break;
+		default:
+			snprintf(ip, sizeof(ip), "2%03lx:%lx:%lx::%lx", random() % 0x1000,
+				 random() % 0x10000, random() % 0x10000, random() % 0x10000);
+			break;
+		}
 		ASSERT_OK(geo_parse_ip(ip, s->addr[i], &s->family[i]), ip);
 		s->want_a[i] = s->family[i] == 4 ? geo_table_lookup_v4(a, s->addr[i][0]) :
 						   geo_table_lookup_v6(a, s->addr[i]);
@@ -216,7 +278,7 @@ static void reload_under_lookup_storm(void **state)
 	maps = geo_probe_maps(&s->probe);
 	ASSERT_OK(geo_kernel_install(&maps, a), "first install");
 	ASSERT_OK(pthread_create(&th, NULL, storm_thread, s), "storm thread");
-	for (i = 0; i < 40; i++)
+	for (i = 0; i < 30; i++)
 		ASSERT_OK(geo_kernel_install(&maps, i % 2 ? a : b), "reload");
 	usleep(20000);
 	atomic_store(&s->stop, 1);
@@ -232,6 +294,45 @@ static void reload_under_lookup_storm(void **state)
 	geo_table_free(a);
 	geo_table_free(b);
 	free(s);
+}
+
+static int live_map_id(const struct geo_maps *m, __u32 *id)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(bpf_map__fd(m->live), &zero, id) ? -errno : 0;
+}
+
+static void reload_frees_the_old_table(void **state)
+{
+	struct geo_probe probe = {};
+	struct geo_table *t = NULL;
+	struct geo_maps maps;
+	__u32 old_id = 0, new_id = 0;
+	int fd = -1, tries;
+
+	(void)state;
+	test_need_bpf();
+	ASSERT_OK(geo_probe_open(&probe, 0, 0), "probe");
+	maps = geo_probe_maps(&probe);
+	ASSERT_OK(geo_table_new(&t), "new");
+	ASSERT_OK(geo_kernel_install(&maps, t), "first install");
+	ASSERT_OK(live_map_id(&maps, &old_id), "old id");
+	ASSERT_OK(geo_table_add_override(t, "192.0.2.0/24", "DE"), "override");
+	ASSERT_OK(geo_kernel_install(&maps, t), "second install");
+	ASSERT_OK(live_map_id(&maps, &new_id), "new id");
+	ASSERT_TRUE(new_id != old_id, "a new map is live");
+	/* The kernel frees the old map after an RCU grace period. */
+	for (tries = 0; tries < 200; tries++) {
+		fd = bpf_map_get_fd_by_id(old_id);
+		if (fd < 0)
+			break;
+		close(fd);
+		usleep(10000);
+	}
+	ASSERT_TRUE(fd < 0 && errno == ENOENT, "the old table map is gone");
+	geo_probe_close(&probe);
+	geo_table_free(t);
 }
 
 static void install_through_pinned_map(void **state)
@@ -304,9 +405,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(no_table_answers_zz),
+		cmocka_unit_test(kernel_matches_mirror_at_the_edges),
 		cmocka_unit_test(kernel_matches_mirror_and_libmaxminddb_full),
 		cmocka_unit_test(kernel_matches_mirror_and_libmaxminddb_ipv4_only),
 		cmocka_unit_test(reload_under_lookup_storm),
+		cmocka_unit_test(reload_frees_the_old_table),
 		cmocka_unit_test(install_through_pinned_map),
 		cmocka_unit_test(failed_build_keeps_live_table),
 	};

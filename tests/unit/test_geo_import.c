@@ -98,6 +98,37 @@ static void overrides_alone_place_documentation_ranges(void **state)
 	geo_table_free(t);
 }
 
+static void edges_of_the_address_space(void **state)
+{
+	struct geo_table *t = NULL;
+
+	(void)state;
+	ASSERT_OK(geo_table_new(&t), "new");
+	ASSERT_OK(geo_table_add_override(t, "0.0.0.0/0", "BR"), "v4 /0");
+	ASSERT_OK(geo_table_add_override(t, "255.255.255.255", "AR"), "v4 last");
+	ASSERT_OK(geo_table_add_override(t, "0.0.0.0/32", "UY"), "v4 first");
+	ASSERT_OK(geo_table_add_override(t, "::/0", "CL"), "v6 /0");
+	ASSERT_OK(geo_table_add_override(t, "8000::/1", "EC"), "v6 upper half");
+	ASSERT_OK(geo_table_add_override(t, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", "PE"),
+		  "v6 last");
+	ASSERT_OK(geo_table_add_override(t, "8000::1/128", "BO"), "v6 host in a /64");
+	ASSERT_STR_EQ(cc_of(t, "0.0.0.0"), "UY", "v4 first address");
+	ASSERT_STR_EQ(cc_of(t, "0.0.0.1"), "BR", "v4 second address");
+	ASSERT_STR_EQ(cc_of(t, "255.255.255.254"), "BR", "v4 next to last");
+	ASSERT_STR_EQ(cc_of(t, "255.255.255.255"), "AR", "v4 last address");
+	ASSERT_STR_EQ(cc_of(t, "::ffff:255.255.255.255"), "AR", "v4-mapped last");
+	ASSERT_STR_EQ(cc_of(t, "::"), "UY", ":: is 0.0.0.0 (the ::/96 subtree)");
+	ASSERT_STR_EQ(cc_of(t, "::1"), "BR", "::1 is 0.0.0.1");
+	ASSERT_STR_EQ(cc_of(t, "1::"), "CL", "v6 low");
+	ASSERT_STR_EQ(cc_of(t, "7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), "CL", "below half");
+	ASSERT_STR_EQ(cc_of(t, "8000::"), "EC", "v6 half");
+	ASSERT_STR_EQ(cc_of(t, "8000::1"), "BO", "v6 host inside a /64");
+	ASSERT_STR_EQ(cc_of(t, "8000::2"), "EC", "v6 after the host");
+	ASSERT_STR_EQ(cc_of(t, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"), "EC", "v6 next to last");
+	ASSERT_STR_EQ(cc_of(t, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), "PE", "v6 last address");
+	geo_table_free(t);
+}
+
 static void later_overrides_win(void **state)
 {
 	const char *a = path_in("a.txt"), *b = path_in("b.txt");
@@ -444,6 +475,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(overrides_alone_place_documentation_ranges),
+		cmocka_unit_test(edges_of_the_address_space),
 		cmocka_unit_test(later_overrides_win),
 		cmocka_unit_test(csv_narrower_wins_equal_later),
 		cmocka_unit_test(csv_round_trip_keeps_the_table),

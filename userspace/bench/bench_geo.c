@@ -168,6 +168,25 @@ static int bench_family(struct geo_probe *p, const struct prefix_set *s, int fam
 	return err;
 }
 
+/*
+ * Uniformly random IPv4 addresses, most of them in large prefixes or
+ * unassigned space: the workload the issue's LPM reference figure used.
+ */
+static int bench_uniform_v4(struct geo_probe *p, double *table_ns, double *lpm_ns)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < GEO_PROBE_SLOTS; i++) {
+		p->slots[i].addr[0] = (__u32)rnd64();
+		p->slots[i].family = 4;
+	}
+	err = time_mode(p, GEO_PROBE_TABLE, 8, table_ns);
+	if (!err)
+		err = time_mode(p, GEO_PROBE_LPM, 1, lpm_ns);
+	return err;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: customs-bench geo --db FILE [--json]\n"
@@ -191,7 +210,7 @@ int bench_geo(int argc, char **argv)
 	struct geo_table *t = NULL;
 	struct geo_source src = {};
 	struct geo_maps maps;
-	double t0, build_s, install_s, empty_ns = 0, full_ns = 0;
+	double t0, build_s, install_s, empty_ns = 0, full_ns = 0, u_table = 0, u_lpm = 0;
 	char err[512] = "";
 	bool json = false;
 	int c, rc = 1, e;
@@ -249,6 +268,8 @@ int bench_geo(int argc, char **argv)
 	if (!e)
 		e = bench_family(&probe, &v6, 6, &r6);
 	if (!e)
+		e = bench_uniform_v4(&probe, &u_table, &u_lpm);
+	if (!e)
 		e = time_xdp(bpf_program__fd(probe.skel->progs.geo_empty), 1000000, &empty_ns);
 	if (!e) {
 		/* One IPv4 lookup per packet: the probe standing in for the data plane. */
@@ -268,12 +289,13 @@ int bench_geo(int argc, char **argv)
 		       "\"xdp_empty_ns\":%.1f,\"xdp_full_ns\":%.1f,"
 		       "\"xdp_full_prog\":\"geo_probe (bpf/geo.bpf.c): one geo_lookup_v4 per packet\","
 		       "\"loop_ns\":%.1f,\"v4_speedup\":%.1f,\"v6_speedup\":%.1f,"
+		       "\"v4_uniform_table_ns\":%.1f,\"v4_uniform_lpm_ns\":%.1f,"
 		       "\"v4_prefixes\":%llu,\"v6_prefixes\":%llu,\"lookups_per_run\":%d,"
 		       "\"lpm_mismatches\":%zu,\"kernel_bytes\":%llu,"
 		       "\"build_ms\":%.0f,\"install_ms\":%.0f,\"compile_load_switch_ms\":%.0f}\n",
 		       src.db, r4.table_ns, r4.lpm_ns, r6.table_ns, r6.lpm_ns, empty_ns, full_ns,
 		       r4.loop_ns, r4.lpm_ns / r4.table_ns, r6.lpm_ns / r6.table_ns,
-		       (unsigned long long)info.v4_prefixes, (unsigned long long)info.v6_prefixes,
+		       u_table, u_lpm, (unsigned long long)info.v4_prefixes, (unsigned long long)info.v6_prefixes,
 		       GEO_PROBE_SLOTS, r4.mismatches + r6.mismatches,
 		       (unsigned long long)info.kernel_bytes, build_s * 1e3, install_s * 1e3,
 		       (build_s + install_s) * 1e3);
@@ -282,6 +304,8 @@ int bench_geo(int argc, char **argv)
 		       r4.lpm_ns / r4.table_ns);
 		printf("IPv6  table %6.1f ns  LPM %6.1f ns  (%.1fx)\n", r6.table_ns, r6.lpm_ns,
 		       r6.lpm_ns / r6.table_ns);
+		printf("IPv4 uniform  table %6.1f ns  LPM %6.1f ns  (%.1fx)\n", u_table, u_lpm,
+		       u_lpm / u_table);
 		printf("loop overhead %.1f ns per lookup; XDP empty %.1f ns, geo probe %.1f ns\n",
 		       r4.loop_ns, empty_ns, full_ns);
 		printf("compile %.0f ms + load and switch %.0f ms; kernel memory %.1f MiB; "

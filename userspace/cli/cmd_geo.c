@@ -78,7 +78,7 @@ static int parse_opts(int argc, char **argv, struct geo_opts *o, bool want_out)
 		}
 	}
 	if (!o->db || (want_out && !o->out)) {
-		fprintf(stderr, "customsctl geo %s: --db%s is required\n", argv[0],
+		fprintf(stderr, "customsctl geo %s: --db%s required\n", argv[0],
 			want_out ? " and --out are" : " is");
 		fputs(geo_usage, stderr);
 		return EXIT_USAGE;
@@ -139,6 +139,7 @@ static int geo_info(int argc, char **argv)
 	struct geo_table_info info;
 	struct geo_opts o = {};
 	struct geo_table *t = NULL;
+	enum geo_format fmt;
 
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(geo_usage, stdout);
@@ -157,15 +158,20 @@ static int geo_info(int argc, char **argv)
 		return 1;
 	}
 	printf("%-15s %s\n", "source", info.source);
-	printf("%-15s %s\n", "format", fmt_names[info.format <= 3 ? info.format : 0]);
+	if (!geo_sniff(o.db, &fmt) && fmt == GEO_FMT_TABLE)
+		printf("%-15s compiled table (base: %s)\n", "format",
+		       fmt_names[info.format <= 3 ? info.format : 0]);
+	else
+		printf("%-15s %s\n", "format", fmt_names[info.format <= 3 ? info.format : 0]);
 	print_time("database date", info.source_epoch);
 	print_time("compiled", info.build_time);
 	printf("%-15s %llu prefixes, %llu segments, %u /24s with longer prefixes\n", "IPv4",
 	       (unsigned long long)info.v4_prefixes, (unsigned long long)info.v4_segments,
 	       info.v4_tbl8_blocks);
-	printf("%-15s %llu prefixes, %llu segments, search tree depth %u\n", "IPv6",
+	printf("%-15s %llu prefixes, %llu segments, /64 tree depth %u, "
+	       "%u keys in the exception tree (depth %u)\n", "IPv6",
 	       (unsigned long long)info.v6_prefixes, (unsigned long long)info.v6_segments,
-	       info.v6_depth);
+	       info.v6_depth, info.v6_exceptions, info.v6_exception_depth);
 	printf("%-15s %u\n", "countries", info.countries);
 	sha256_hex(info.hash, hex);
 	printf("%-15s %s\n", "table sha256", hex);

@@ -47,7 +47,9 @@ struct geo_table_info {
 	__u64 v4_prefixes, v6_prefixes;	/* minimal CIDR prefixes covering the non-ZZ runs */
 	__u32 countries;		/* distinct countries other than ZZ */
 	__u32 v4_tbl8_blocks;		/* /24s that hold longer prefixes */
-	__u32 v6_depth;			/* levels of the IPv6 tree */
+	__u32 v6_depth;			/* levels of the IPv6 /64 tree */
+	__u32 v6_exception_depth;	/* levels of the tree for /64s with longer prefixes */
+	__u32 v6_exceptions;		/* keys in that tree */
 	__u64 kernel_bytes;		/* the table map the kernel holds (fixed size) */
 	__u64 used_bytes;		/* of which this table fills */
 	__u64 csv_overlaps;		/* CSV rows that overlapped earlier rows */

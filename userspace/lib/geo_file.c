@@ -12,7 +12,6 @@
  * recomputes the content hash and compares it with the stored one.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,20 +40,6 @@ _Static_assert(sizeof(struct geo_file_header) == 384, "geo file header layout");
 
 #define V4_REC	8
 #define V6_REC	20
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void put_rec(unsigned char *p, int fam, const struct geo_bound *b)
 {
@@ -91,7 +76,7 @@ int geo_table_save(struct geo_table *t, const char *path, char *err, size_t errl
 	size_t i;
 
 	if (!geo_table_hash(t)) {
-		set_err(err, errlen, "%s: error: cannot compile the table", path);
+		geo_set_err(err, errlen, "%s: error: cannot compile the table", path);
 		return -E2BIG;
 	}
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, getpid()) >= sizeof(tmp))
@@ -108,34 +93,33 @@ int geo_table_save(struct geo_table *t, const char *path, char *err, size_t errl
 	f = fopen(tmp, "wbx");
 	if (!f) {
 		rc = -errno;
-		set_err(err, errlen, "%s: error: cannot create: %s", tmp, strerror(errno));
+		geo_set_err(err, errlen, "%s: error: cannot create: %s", tmp, strerror(errno));
 		return rc;
 	}
+	rc = -EIO;
 	if (fwrite(&h, sizeof(h), 1, f) != 1)
-		goto io;
+		goto cleanup;
 	for (fam = 0; fam < 2; fam++) {
 		for (i = 0; i < t->fam[fam].n; i++) {
 			put_rec(rec, fam, &t->fam[fam].b[i]);
 			if (fwrite(rec, fam == GEO_V4 ? V4_REC : V6_REC, 1, f) != 1)
-				goto io;
+				goto cleanup;
 		}
 	}
 	if (fflush(f) || fsync(fileno(f)))
-		goto io;
-	if (fclose(f)) {
-		f = NULL;
-		goto io;
-	}
+		goto cleanup;
+	rc = fclose(f) ? -EIO : 0;
 	f = NULL;
-	if (rename(tmp, path))
-		goto io;
-	return 0;
-io:
-	rc = -errno ? -errno : -EIO;
-	set_err(err, errlen, "%s: error: cannot write: %s", path, strerror(errno));
+	/* The new file replaces an old one in one step. */
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+cleanup:
+	if (rc) {
+		geo_set_err(err, errlen, "%s: error: cannot write: %s", path, strerror(-rc));
+		unlink(tmp);
+	}
 	if (f)
 		fclose(f);
-	unlink(tmp);
 	return rc;
 }
 
@@ -156,7 +140,7 @@ static int read_list(FILE *f, const char *path, int fam, __u64 n, struct geo_lis
 		struct geo_bound b;
 
 		if (fread(rec, rlen, 1, f) != 1) {
-			set_err(err, errlen, "%s: error: truncated (IPv%d segment %llu of %llu)",
+			geo_set_err(err, errlen, "%s: error: truncated (IPv%d segment %llu of %llu)",
 				path, fam == GEO_V4 ? 4 : 6, (unsigned long long)i,
 				(unsigned long long)n);
 			return -EINVAL;
@@ -164,7 +148,7 @@ static int read_list(FILE *f, const char *path, int fam, __u64 n, struct geo_lis
 		get_rec(rec, fam, &b);
 		if ((i == 0 && b.start != 0) || (i > 0 && b.start <= l->b[i - 1].start) ||
 		    b.cc >= COUNTRY_MAX || (i > 0 && b.cc == l->b[i - 1].cc)) {
-			set_err(err, errlen, "%s: error: corrupt IPv%d segment %llu",
+			geo_set_err(err, errlen, "%s: error: corrupt IPv%d segment %llu",
 				path, fam == GEO_V4 ? 4 : 6, (unsigned long long)i);
 			return -EINVAL;
 		}
@@ -185,16 +169,16 @@ int geo_table_load(struct geo_table **out, const char *path, char *err, size_t e
 	f = fopen(path, "rb");
 	if (!f) {
 		rc = -errno;
-		set_err(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
+		geo_set_err(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
 		return rc;
 	}
 	rc = -EINVAL;
 	if (fread(&h, sizeof(h), 1, f) != 1 || memcmp(h.magic, "CUSTGEO", 8)) {
-		set_err(err, errlen, "%s: error: not a compiled geo table (bad magic)", path);
+		geo_set_err(err, errlen, "%s: error: not a compiled geo table (bad magic)", path);
 		goto cleanup;
 	}
 	if (h.version != GEO_FILE_VERSION || h.header_size != sizeof(h)) {
-		set_err(err, errlen, "%s: error: table format version %u, this build reads %d",
+		geo_set_err(err, errlen, "%s: error: table format version %u, this build reads %d",
 			path, h.version, GEO_FILE_VERSION);
 		goto cleanup;
 	}
@@ -202,7 +186,7 @@ int geo_table_load(struct geo_table **out, const char *path, char *err, size_t e
 	    h.n_v4 < 1 || h.n_v6 < 1 || h.n_v4 > (1ull << 32) || h.n_v6 > (1ull << 32) ||
 	    (__u64)size != sizeof(h) + h.n_v4 * V4_REC + h.n_v6 * V6_REC ||
 	    fseek(f, sizeof(h), SEEK_SET)) {
-		set_err(err, errlen, "%s: error: size does not match the counts in the header (truncated?)",
+		geo_set_err(err, errlen, "%s: error: size does not match the counts in the header (truncated?)",
 			path);
 		goto cleanup;
 	}
@@ -223,7 +207,7 @@ int geo_table_load(struct geo_table **out, const char *path, char *err, size_t e
 	memcpy(t->source_hash, h.source_sha256, SHA256_LEN);
 	t->dirty = true;
 	if (!geo_table_hash(t) || memcmp(t->hash, h.table_sha256, SHA256_LEN)) {
-		set_err(err, errlen, "%s: error: content does not match its SHA-256 (corrupt)", path);
+		geo_set_err(err, errlen, "%s: error: content does not match its SHA-256 (corrupt)", path);
 		rc = -EINVAL;
 		goto cleanup;
 	}

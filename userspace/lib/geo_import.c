@@ -23,20 +23,6 @@
 #define GEO_LINE_MAX	512
 #define MMDB_MARKER	"\xab\xcd\xefMaxMind.com"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 {
 	struct stat st;
@@ -48,20 +34,20 @@ static int read_file(const char *path, char **buf, size_t *len, char *err, size_
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
 		rc = -errno;
-		set_err(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
+		geo_set_err(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
 		goto cleanup;
 	}
 	p = malloc((size_t)st.st_size + 1);
 	if (!p) {
 		rc = -ENOMEM;
-		set_err(err, errlen, "%s: error: out of memory", path);
+		geo_set_err(err, errlen, "%s: error: out of memory", path);
 		goto cleanup;
 	}
 	while (off < (size_t)st.st_size) {
 		got = read(fd, p + off, (size_t)st.st_size - off);
 		if (got <= 0) {
 			rc = got ? -errno : -EIO;
-			set_err(err, errlen, "%s: error: short read", path);
+			geo_set_err(err, errlen, "%s: error: short read", path);
 			goto cleanup;
 		}
 		off += (size_t)got;
@@ -206,7 +192,7 @@ static int entry_country(struct mmdb_walk *w, MMDB_entry_s *entry, __u16 *cc)
 		if (rc == MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR)
 			continue;
 		if (rc != MMDB_SUCCESS) {
-			set_err(w->err, w->errlen, "%s: error: bad data record at offset %u: %s",
+			geo_set_err(w->err, w->errlen, "%s: error: bad data record at offset %u: %s",
 				w->path, entry->offset, MMDB_strerror(rc));
 			return -EINVAL;
 		}
@@ -249,14 +235,14 @@ static int walk_tree(struct mmdb_walk *w, __u32 root, int fam)
 	while (sp) {
 		f = stack[--sp];
 		if (++w->visits > w->max_visits) {
-			set_err(w->err, w->errlen, "%s: error: search tree has loops (visited more nodes than it holds)",
+			geo_set_err(w->err, w->errlen, "%s: error: search tree has loops (visited more nodes than it holds)",
 				w->path);
 			rc = -EINVAL;
 			goto cleanup;
 		}
 		rc = MMDB_read_node(w->db, f.node, &sn);
 		if (rc != MMDB_SUCCESS) {
-			set_err(w->err, w->errlen, "%s: error: search tree node %u: %s",
+			geo_set_err(w->err, w->errlen, "%s: error: search tree node %u: %s",
 				w->path, f.node, MMDB_strerror(rc));
 			rc = -EINVAL;
 			goto cleanup;
@@ -273,7 +259,7 @@ static int walk_tree(struct mmdb_walk *w, __u32 root, int fam)
 			switch (type) {
 			case MMDB_RECORD_TYPE_SEARCH_NODE:
 				if (depth >= bits) {
-					set_err(w->err, w->errlen, "%s: error: search tree deeper than %d bits at node %u",
+					geo_set_err(w->err, w->errlen, "%s: error: search tree deeper than %d bits at node %u",
 						w->path, bits, f.node);
 					rc = -EINVAL;
 					goto cleanup;
@@ -298,7 +284,7 @@ static int walk_tree(struct mmdb_walk *w, __u32 root, int fam)
 				}
 				break;
 			default:
-				set_err(w->err, w->errlen, "%s: error: search tree node %u points outside the file",
+				geo_set_err(w->err, w->errlen, "%s: error: search tree node %u points outside the file",
 					w->path, f.node);
 				rc = -EINVAL;
 				goto cleanup;
@@ -321,7 +307,7 @@ static int v4_root(struct mmdb_walk *w, __u32 *root, MMDB_entry_s *whole, int *k
 	for (i = 0; i < 96; i++) {
 		rc = MMDB_read_node(w->db, node, &sn);
 		if (rc != MMDB_SUCCESS) {
-			set_err(w->err, w->errlen, "%s: error: search tree node %u: %s",
+			geo_set_err(w->err, w->errlen, "%s: error: search tree node %u: %s",
 				w->path, node, MMDB_strerror(rc));
 			return -EINVAL;
 		}
@@ -350,7 +336,7 @@ int geo_table_add_mmdb(struct geo_table *t, const char *path, char *err, size_t 
 
 	rc = MMDB_open(path, MMDB_MODE_MMAP, &db);
 	if (rc != MMDB_SUCCESS) {
-		set_err(err, errlen, "%s: error: not a usable MMDB: %s%s%s", path,
+		geo_set_err(err, errlen, "%s: error: not a usable MMDB: %s%s%s", path,
 			MMDB_strerror(rc), rc == MMDB_IO_ERROR ? ": " : "",
 			rc == MMDB_IO_ERROR ? strerror(errno) : "");
 		return -EINVAL;
@@ -364,7 +350,7 @@ int geo_table_add_mmdb(struct geo_table *t, const char *path, char *err, size_t 
 		if (rc)
 			goto cleanup;
 	} else if (db.metadata.ip_version != 4) {
-		set_err(err, errlen, "%s: error: ip_version %u is neither 4 nor 6", path,
+		geo_set_err(err, errlen, "%s: error: ip_version %u is neither 4 nor 6", path,
 			db.metadata.ip_version);
 		rc = -EINVAL;
 		goto cleanup;
@@ -386,7 +372,7 @@ int geo_table_add_mmdb(struct geo_table *t, const char *path, char *err, size_t 
 	}
 	rc = geo_table_overlay(t, layer);
 	if (rc) {
-		set_err(err, errlen, "%s: error: out of memory", path);
+		geo_set_err(err, errlen, "%s: error: out of memory", path);
 		goto cleanup;
 	}
 	snprintf(desc, sizeof(desc), "%s (MMDB %s, IPv%u)", path,
@@ -429,10 +415,10 @@ static int parse_country(const char *name, unsigned line, const char *s, __u16 *
 		return 0;
 	hint = country_suggest(s);
 	if (hint)
-		set_err(err, errlen, "%s:%u: error: unknown country \"%s\" (did you mean \"%s\"?)",
+		geo_set_err(err, errlen, "%s:%u: error: unknown country \"%s\" (did you mean \"%s\"?)",
 			name, line, s, hint);
 	else
-		set_err(err, errlen, "%s:%u: error: unknown country \"%s\" (want an ISO 3166-1 alpha-2 code)",
+		geo_set_err(err, errlen, "%s:%u: error: unknown country \"%s\" (want an ISO 3166-1 alpha-2 code)",
 			name, line, s);
 	return -EINVAL;
 }
@@ -471,7 +457,7 @@ static int parse_cidr(const char *name, unsigned line, char *s, int *fam,
 	if (slash)
 		*slash = '\0';
 	if (geo_parse_addr(s, fam, start)) {
-		set_err(err, errlen, "%s:%u: error: \"%s\" is not an IPv4 or IPv6 address",
+		geo_set_err(err, errlen, "%s:%u: error: \"%s\" is not an IPv4 or IPv6 address",
 			name, line, s);
 		return -EINVAL;
 	}
@@ -481,7 +467,7 @@ static int parse_cidr(const char *name, unsigned line, char *s, int *fam,
 		errno = 0;
 		len = strtol(slash + 1, &endp, 10);
 		if (!slash[1] || *endp || errno || len < 0 || len > bits) {
-			set_err(err, errlen, "%s:%u: error: bad prefix length \"/%s\" (0..%d)",
+			geo_set_err(err, errlen, "%s:%u: error: bad prefix length \"/%s\" (0..%d)",
 				name, line, slash + 1, bits);
 			return -EINVAL;
 		}
@@ -490,7 +476,7 @@ static int parse_cidr(const char *name, unsigned line, char *s, int *fam,
 				  (((geo_u128)1 << (bits - len)) - 1));
 	if (*start & host) {
 		addr_str(*fam, *start & ~host, net, sizeof(net));
-		set_err(err, errlen, "%s:%u: error: %s/%ld has host bits set (did you mean %s/%ld?)",
+		geo_set_err(err, errlen, "%s:%u: error: %s/%ld has host bits set (did you mean %s/%ld?)",
 			name, line, s, len, net, len);
 		return -EINVAL;
 	}
@@ -515,14 +501,14 @@ static int each_line(const char *name, const char *buf, size_t len,
 		n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
 		no++;
 		if (n >= sizeof(line)) {
-			set_err(err, errlen, "%s:%u: error: line longer than %d bytes",
+			geo_set_err(err, errlen, "%s:%u: error: line longer than %d bytes",
 				name, no, GEO_LINE_MAX - 1);
 			return -EINVAL;
 		}
 		memcpy(line, buf + pos, n);
 		line[n] = '\0';
 		if (memchr(line, '\0', n)) {
-			set_err(err, errlen, "%s:%u: error: NUL byte in a text line", name, no);
+			geo_set_err(err, errlen, "%s:%u: error: NUL byte in a text line", name, no);
 			return -EINVAL;
 		}
 		rc = fn(line, no, arg);
@@ -553,7 +539,7 @@ static int csv_line(char *line, unsigned no, void *arg)
 	c1 = strchr(p, ',');
 	c2 = c1 ? strchr(c1 + 1, ',') : NULL;
 	if (!c2 || strchr(c2 + 1, ',')) {
-		set_err(c->err, c->errlen, "%s:%u: error: expected start,end,CC", c->name, no);
+		geo_set_err(c->err, c->errlen, "%s:%u: error: expected start,end,CC", c->name, no);
 		return -EINVAL;
 	}
 	*c1 = *c2 = '\0';
@@ -561,17 +547,17 @@ static int csv_line(char *line, unsigned no, void *arg)
 	f[1] = trim(c1 + 1);
 	f[2] = trim(c2 + 1);
 	if (geo_parse_addr(f[0], &fam, &s) || geo_parse_addr(f[1], &fam2, &e)) {
-		set_err(c->err, c->errlen, "%s:%u: error: \"%s\" is not an IPv4 or IPv6 address",
+		geo_set_err(c->err, c->errlen, "%s:%u: error: \"%s\" is not an IPv4 or IPv6 address",
 			c->name, no, geo_parse_addr(f[0], &fam, &s) ? f[0] : f[1]);
 		return -EINVAL;
 	}
 	if (fam != fam2) {
-		set_err(c->err, c->errlen, "%s:%u: error: start and end are of different families",
+		geo_set_err(c->err, c->errlen, "%s:%u: error: start and end are of different families",
 			c->name, no);
 		return -EINVAL;
 	}
 	if (s > e) {
-		set_err(c->err, c->errlen, "%s:%u: error: start %s is after end %s",
+		geo_set_err(c->err, c->errlen, "%s:%u: error: start %s is after end %s",
 			c->name, no, f[0], f[1]);
 		return -EINVAL;
 	}
@@ -598,7 +584,7 @@ static int override_line(char *line, unsigned no, void *arg)
 	cidr = strtok_r(p, " \t", &rest);
 	code = strtok_r(NULL, " \t", &rest);
 	if (!code || strtok_r(NULL, " \t", &rest)) {
-		set_err(c->err, c->errlen, "%s:%u: error: expected \"CIDR CC\"", c->name, no);
+		geo_set_err(c->err, c->errlen, "%s:%u: error: expected \"CIDR CC\"", c->name, no);
 		return -EINVAL;
 	}
 	rc = parse_cidr(c->name, no, cidr, &fam, &s, &e, c->err, c->errlen);
@@ -621,11 +607,11 @@ static int add_text(struct geo_table *t, const char *name, const char *buf, size
 
 	rc = each_line(name, buf, len, csv ? csv_line : override_line, &c, err, errlen);
 	if (rc == -ENOMEM)
-		set_err(err, errlen, "%s: error: out of memory", name);
+		geo_set_err(err, errlen, "%s: error: out of memory", name);
 	if (!rc) {
 		rc = geo_table_overlay(t, layer);
 		if (rc)
-			set_err(err, errlen, "%s: error: out of memory", name);
+			geo_set_err(err, errlen, "%s: error: out of memory", name);
 	}
 	if (!rc) {
 		geo_table_note_source(t, name, buf, len);
@@ -698,7 +684,7 @@ int geo_table_build(struct geo_table **out, const struct geo_source *src,
 	if (src->db) {
 		rc = geo_sniff(src->db, &fmt);
 		if (rc) {
-			set_err(err, errlen, "%s: error: cannot read: %s", src->db, strerror(-rc));
+			geo_set_err(err, errlen, "%s: error: cannot read: %s", src->db, strerror(-rc));
 			return rc;
 		}
 		if (fmt == GEO_FMT_TABLE) {
@@ -717,7 +703,7 @@ int geo_table_build(struct geo_table **out, const struct geo_source *src,
 		rc = geo_table_add_override_file(t, src->overrides[i], err, errlen);
 	if (rc) {
 		if (rc == -ENOMEM && err && !*err)
-			set_err(err, errlen, "error: out of memory");
+			geo_set_err(err, errlen, "error: out of memory");
 		geo_table_free(t);
 		return rc;
 	}

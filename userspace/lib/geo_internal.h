@@ -74,6 +74,10 @@ int geo_table_overlay(struct geo_table *t, struct geo_layer layer[2]);
 void geo_table_note_source(struct geo_table *t, const char *desc,
 			   const void *bytes, size_t len);
 
+/* Writes a message into err (if any), for functions that report "file:line: error: ...". */
+void geo_set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Address helpers: network-order words <-> 128-bit integers. */
 geo_u128 geo_u128_from_words(const __u32 addr[4]);
 void geo_u128_to_words(geo_u128 v, __u32 addr[4]);

@@ -107,18 +107,19 @@ int geo_probe_open(struct geo_probe *p, __u32 lpm_v4, __u32 lpm_v6)
 		bpf_map__set_max_entries(p->skel->maps.geo_lpm_v6, lpm_v6);
 	err = geo__load(p->skel);
 	if (err)
-		goto fail;
+		goto cleanup;
 	mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
 		   bpf_map__fd(p->skel->maps.geo_probe_slots), 0);
 	if (mem == MAP_FAILED) {
 		err = -errno;
-		goto fail;
+		goto cleanup;
 	}
 	p->slots = mem;
-	return 0;
-fail:
-	geo__destroy(p->skel);
-	p->skel = NULL;
+cleanup:
+	if (err) {
+		geo__destroy(p->skel);
+		p->skel = NULL;
+	}
 	return err;
 }
 

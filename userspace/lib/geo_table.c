@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,18 @@
 
 #include "geo_internal.h"
 #include "geo_search.h"
+#include "log.h"
+
+void geo_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
 
 geo_u128 geo_u128_from_words(const __u32 addr[4])
 {
@@ -245,7 +258,7 @@ static void warn_overlaps(struct geo_layer *l)
 
 		if (i && x->start <= max_end) {
 			if (l->overlaps < 5 && l->name)
-				fprintf(stderr, "%s:%u: warning: range overlaps line %u; "
+				pr_warn("%s:%u: warning: range overlaps line %u; "
 					"the narrower range wins, equal ranges the later line\n",
 					l->name, x->seq, max_seq);
 			l->overlaps++;
@@ -256,7 +269,7 @@ static void warn_overlaps(struct geo_layer *l)
 		}
 	}
 	if (l->overlaps > 5 && l->name)
-		fprintf(stderr, "%s: warning: %llu overlapping rows in all\n", l->name,
+		pr_warn("%s: warning: %llu overlapping rows in all\n", l->name,
 			(unsigned long long)l->overlaps);
 }
 
@@ -437,9 +450,9 @@ static void v6_key(const struct geo_bound *b, struct geo_v6_key *k)
 	k->lo = (__u64)b->start;
 }
 
-/* Leaves from the segments, then each level from the first keys below it. */
-static void fill_v6(union geo_block *img, const struct geo_list *l,
-		    const struct geo_header *h)
+/* Exception-tree leaves from the segments, then each level from the first keys below. */
+static void fill_exceptions(union geo_block *img, const struct geo_list *l,
+			    const struct geo_header *h)
 {
 	__u32 depth = h->v6_depth, r, j, s, nodes, below, child;
 	size_t idx;
@@ -474,56 +487,194 @@ static void fill_v6(union geo_block *img, const struct geo_list *l,
 	}
 }
 
+struct ckey {
+	__u64 key;
+	__u16 cc;
+};
+
+struct clist {
+	struct ckey *k;
+	size_t n;
+};
+
+/* Sets the /64 tree's country from key on; a later set at the same key wins. */
+static void cset(struct clist *c, __u64 key, __u16 cc)
+{
+	if (c->n && c->k[c->n - 1].key == key) {
+		c->n--;
+		if (c->n && c->k[c->n - 1].cc == cc)
+			return;
+	}
+	if (c->n && c->k[c->n - 1].cc == cc)
+		return;
+	c->k[c->n++] = (struct ckey){ .key = key, .cc = cc };
+}
+
+/*
+ * Splits the IPv6 segments into the /64 tree's keys and the exception
+ * list: a /64 with a segment starting inside it answers GEO_V6_EXCEPTION
+ * in the /64 tree, and the exception list holds its country at its first
+ * address and every start inside it.
+ */
+static int split_v6(const struct geo_list *l, struct clist *c, struct geo_list *exc)
+{
+	const struct geo_bound *b = l->b;
+	size_t i = 0, j, k;
+	__u64 h;
+
+	c->k = malloc((2 * l->n + 1) * sizeof(*c->k));
+	if (!c->k)
+		return -ENOMEM;
+	c->n = 0;
+	while (i < l->n) {
+		h = (__u64)(b[i].start >> 64);
+		for (j = i; j < l->n && (__u64)(b[j].start >> 64) == h; j++)
+			;
+		if (j - i == 1 && !(__u64)b[i].start) {
+			cset(c, h, b[i].cc);
+		} else {
+			/* b[0] starts at ::, so i > 0 whenever b[i] starts inside the /64. */
+			__u16 first = (__u64)b[i].start ? b[i - 1].cc : b[i].cc;
+
+			cset(c, h, GEO_V6_EXCEPTION);
+			if (list_push(exc, (geo_u128)h << 64, first))
+				return -ENOMEM;
+			for (k = i; k < j; k++)
+				if ((__u64)b[k].start && list_push(exc, b[k].start, b[k].cc))
+					return -ENOMEM;
+			if (h != ~0ull)
+				cset(c, h + 1, b[j - 1].cc);
+		}
+		i = j;
+	}
+	if (!exc->n && list_push(exc, 0, COUNTRY_ZZ))
+		return -ENOMEM;
+	return 0;
+}
+
+static struct geo_v6c_node *cnode(union geo_block *img, const struct geo_header *h, __u32 n)
+{
+	return &img[h->v6c_block + n / GEO_V6C_PER_BLOCK].c[n % GEO_V6C_PER_BLOCK];
+}
+
+static void fill_coarse(union geo_block *img, const struct clist *c, const struct geo_header *h)
+{
+	__u32 depth = h->v6c_depth, r, j, s, nodes, below, child;
+	size_t idx;
+
+	r = depth - 1;
+	nodes = h->v6c_level_last[r] - h->v6c_level_base[r] + 1;
+	for (j = 0; j < nodes; j++) {
+		struct geo_v6c_node *nd = cnode(img, h, h->v6c_level_base[r] + j);
+
+		for (s = 0; s < GEO_V6C_LEAF; s++) {
+			idx = (size_t)j * GEO_V6C_LEAF + s;
+			if (idx >= c->n)
+				idx = c->n - 1;
+			nd->leaf.key[s] = c->k[idx].key;
+			nd->leaf.cc[s] = c->k[idx].cc;
+		}
+	}
+	while (r-- > 0) {
+		nodes = h->v6c_level_last[r] - h->v6c_level_base[r] + 1;
+		below = h->v6c_level_last[r + 1] - h->v6c_level_base[r + 1] + 1;
+		for (j = 0; j < nodes; j++) {
+			struct geo_v6c_node *nd = cnode(img, h, h->v6c_level_base[r] + j);
+
+			for (s = 0; s < GEO_V6C_FANOUT; s++) {
+				child = j * GEO_V6C_FANOUT + s;
+				if (child >= below)
+					child = below - 1;
+				nd->inner[s] = cnode(img, h, h->v6c_level_base[r + 1] + child)->inner[0];
+			}
+		}
+	}
+}
+
+/* Level sizes, leaves first; the depth, or -E2BIG. */
+static int tree_sizes(size_t n, __u32 leaf, __u32 fanout, __u32 sizes[GEO_V6_MAX_DEPTH])
+{
+	int depth = 0;
+
+	sizes[depth++] = (__u32)((n + leaf - 1) / leaf);
+	while (sizes[depth - 1] > 1) {
+		if (depth == GEO_V6_MAX_DEPTH)
+			return -E2BIG;
+		sizes[depth] = (sizes[depth - 1] + fanout - 1) / fanout;
+		depth++;
+	}
+	return depth;
+}
+
 static int table_compile(struct geo_table *t)
 {
-	__u32 sizes[GEO_V6_MAX_DEPTH], depth = 0, tbl8, next, r;
-	const struct geo_list *v6 = &t->fam[GEO_V6];
-	union geo_block *img;
+	__u32 csizes[GEO_V6_MAX_DEPTH], xsizes[GEO_V6_MAX_DEPTH], tbl8, next, r, cnodes = 0;
+	struct geo_list exc = {};
+	struct clist c = {};
+	union geo_block *img = NULL;
 	struct geo_header *h;
+	int cdepth, xdepth, err;
 	size_t n_blocks;
 
 	if (!t->dirty)
 		return 0;
 	tbl8 = count_tbl8(&t->fam[GEO_V4]);
-	if (tbl8 > GEO_V4_TBL8_MAX)
-		return -E2BIG;
-	sizes[depth++] = (__u32)((v6->n + GEO_V6_LEAF - 1) / GEO_V6_LEAF);
-	while (sizes[depth - 1] > 1) {
-		if (depth == GEO_V6_MAX_DEPTH)
-			return -E2BIG;
-		sizes[depth] = (sizes[depth - 1] + GEO_V6_FANOUT - 1) / GEO_V6_FANOUT;
-		depth++;
-	}
-	n_blocks = GEO_V4_TBL8_BASE + tbl8;
-	for (r = 0; r < depth; r++)
-		n_blocks += sizes[r];
+	err = tbl8 > GEO_V4_TBL8_MAX ? -E2BIG : split_v6(&t->fam[GEO_V6], &c, &exc);
+	if (err)
+		goto cleanup;
+	cdepth = tree_sizes(c.n, GEO_V6C_LEAF, GEO_V6C_FANOUT, csizes);
+	xdepth = tree_sizes(exc.n, GEO_V6_LEAF, GEO_V6_FANOUT, xsizes);
+	err = -E2BIG;
+	if (cdepth < 0 || xdepth < 0)
+		goto cleanup;
+	for (r = 0; r < (__u32)cdepth; r++)
+		cnodes += csizes[r];
+	n_blocks = GEO_V4_TBL8_BASE + tbl8 + (cnodes + GEO_V6C_PER_BLOCK - 1) / GEO_V6C_PER_BLOCK;
+	for (r = 0; r < (__u32)xdepth; r++)
+		n_blocks += xsizes[r];
 	if (n_blocks > GEO_TABLE_BLOCKS)
-		return -E2BIG;
+		goto cleanup;
+	err = -ENOMEM;
 	img = calloc(n_blocks, sizeof(*img));
 	if (!img)
-		return -ENOMEM;
+		goto cleanup;
 	h = &img[0].hdr;
 	h->magic = GEO_HDR_MAGIC;
 	h->n_blocks = (__u32)n_blocks;
 	h->v4_tbl8_count = tbl8;
-	h->v6_depth = depth;
-	h->v6_count = (__u32)v6->n;
-	next = GEO_V4_TBL8_BASE + tbl8;
-	/* Root first: level r of the tree is sizes[depth - 1 - r]. */
-	for (r = 0; r < depth; r++) {
+	h->v6c_depth = (__u32)cdepth;
+	h->v6c_block = GEO_V4_TBL8_BASE + tbl8;
+	h->v6c_count = (__u32)c.n;
+	/* Root first: level r of a tree is sizes[depth - 1 - r]. */
+	for (r = 0, next = 0; r < (__u32)cdepth; r++) {
+		h->v6c_level_base[r] = next;
+		next += csizes[cdepth - 1 - r];
+		h->v6c_level_last[r] = next - 1;
+	}
+	h->v6_depth = (__u32)xdepth;
+	h->v6_count = (__u32)exc.n;
+	next = h->v6c_block + (cnodes + GEO_V6C_PER_BLOCK - 1) / GEO_V6C_PER_BLOCK;
+	for (r = 0; r < (__u32)xdepth; r++) {
 		h->v6_level_base[r] = next;
-		next += sizes[depth - 1 - r];
+		next += xsizes[xdepth - 1 - r];
 		h->v6_level_last[r] = next - 1;
 	}
 	fill_v4(img, &t->fam[GEO_V4]);
-	fill_v6(img, v6, h);
+	fill_coarse(img, &c, h);
+	fill_exceptions(img, &exc, h);
 	table_hash(t);
 	memcpy(h->table_sha256, t->hash, SHA256_LEN);
 	free(t->image);
 	t->image = img;
+	img = NULL;
 	t->n_blocks = n_blocks;
 	t->dirty = false;
-	return 0;
+	err = 0;
+cleanup:
+	free(img);
+	free(c.k);
+	free(exc.b);
+	return err;
 }
 
 const union geo_block *geo_table_image(struct geo_table *t, size_t *n_blocks)
@@ -559,22 +710,12 @@ __u16 geo_table_lookup_v4(struct geo_table *t, __u32 addr)
 	return mirror_v4(t->image, ntohl(addr));
 }
 
-__u16 geo_table_lookup_v6(struct geo_table *t, const __u32 addr[4])
+static __u16 mirror_exception(const union geo_block *img, const struct geo_header *h,
+			      __u64 hi, __u64 lo)
 {
-	const union geo_block *img, *b;
-	const struct geo_header *h;
-	__u32 idx, i, level;
-	__u64 hi, lo;
+	const union geo_block *b;
+	__u32 idx = h->v6_level_base[0], i, level;
 
-	if (table_compile(t))
-		return COUNTRY_ZZ;
-	img = t->image;
-	if (geo_v6_is_v4(addr, htonl(0xffff)))
-		return mirror_v4(img, ntohl(addr[3]));
-	h = &img[0].hdr;
-	hi = ((__u64)ntohl(addr[0]) << 32) | ntohl(addr[1]);
-	lo = ((__u64)ntohl(addr[2]) << 32) | ntohl(addr[3]);
-	idx = h->v6_level_base[0];
 	for (level = 0; level < h->v6_depth; level++) {
 		b = &img[idx];
 		if (level + 1 >= h->v6_depth) {
@@ -585,6 +726,39 @@ __u16 geo_table_lookup_v6(struct geo_table *t, const __u32 addr[4])
 		idx = geo_v6_child(h, level, idx, i);
 	}
 	return COUNTRY_ZZ;
+}
+
+__u16 geo_table_lookup_v6(struct geo_table *t, const __u32 addr[4])
+{
+	const struct geo_v6c_node *nd;
+	const union geo_block *img;
+	const struct geo_header *h;
+	__u32 node, i, level;
+	__u16 cc = COUNTRY_ZZ;
+	__u64 hi, lo;
+
+	if (table_compile(t))
+		return COUNTRY_ZZ;
+	img = t->image;
+	if (geo_v6_is_v4(addr, htonl(0xffff)))
+		return mirror_v4(img, ntohl(addr[3]));
+	h = &img[0].hdr;
+	hi = ((__u64)ntohl(addr[0]) << 32) | ntohl(addr[1]);
+	lo = ((__u64)ntohl(addr[2]) << 32) | ntohl(addr[3]);
+	node = h->v6c_level_base[0];
+	for (level = 0; level < h->v6c_depth; level++) {
+		nd = &img[h->v6c_block + node / GEO_V6C_PER_BLOCK].c[node % GEO_V6C_PER_BLOCK];
+		if (level + 1 >= h->v6c_depth) {
+			i = geo_c_rank(nd->leaf.key, GEO_V6C_LEAF, hi);
+			cc = nd->leaf.cc[i];
+			break;
+		}
+		i = geo_c_rank(nd->inner, GEO_V6C_FANOUT, hi);
+		node = geo_v6c_child(h, level, node, i);
+	}
+	if (cc != GEO_V6_EXCEPTION)
+		return cc;
+	return mirror_exception(img, h, hi, lo);
 }
 
 int geo_table_lookup_str(struct geo_table *t, const char *ip, __u16 *cc)
@@ -691,7 +865,9 @@ int geo_table_info(struct geo_table *t, struct geo_table_info *info)
 		info->countries += seen[i];
 	h = &t->image[0].hdr;
 	info->v4_tbl8_blocks = h->v4_tbl8_count;
-	info->v6_depth = h->v6_depth;
+	info->v6_depth = h->v6c_depth;
+	info->v6_exception_depth = h->v6_depth;
+	info->v6_exceptions = h->v6_count;
 	info->kernel_bytes = (__u64)GEO_TABLE_BLOCKS * GEO_BLOCK_SIZE;
 	info->used_bytes = (__u64)t->n_blocks * GEO_BLOCK_SIZE;
 	info->csv_overlaps = t->csv_overlaps;
