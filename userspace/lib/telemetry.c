@@ -112,6 +112,21 @@ int telem_key_generate(struct telem_key *k)
 	return err;
 }
 
+int telem_key_from_seed(struct telem_key *k, const unsigned char seed[32])
+{
+	int err;
+
+	memset(k, 0, sizeof(*k));
+	k->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+	if (!k->pkey)
+		return -EINVAL;
+	k->has_private = true;
+	err = key_fill_public(k);
+	if (err)
+		telem_key_free(k);
+	return err;
+}
+
 static int key_load(struct telem_key *k, const char *path, bool private)
 {
 	FILE *f;

@@ -38,6 +38,8 @@ struct telem_key {
 };
 
 int telem_key_generate(struct telem_key *k);
+/* The key of a fixed 32-byte seed: for fuzzing and reproducible fixtures only. */
+int telem_key_from_seed(struct telem_key *k, const unsigned char seed[32]);
 /* PEM files: PKCS#8 private key, or SubjectPublicKeyInfo public key. */
 int telem_key_load_private(struct telem_key *k, const char *path);
 int telem_key_load_public(struct telem_key *k, const char *path);

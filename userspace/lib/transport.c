@@ -41,6 +41,8 @@ int bytebuf_add(struct bytebuf *b, const void *p, size_t n)
 	unsigned char *d;
 	size_t cap;
 
+	if (!n)
+		return 0;
 	if (b->off && b->off == b->len) {
 		b->off = 0;
 		b->len = 0;
@@ -157,12 +159,15 @@ int frame_put(struct bytebuf *out, const Customs__Frame *f)
 
 int frame_take(struct bytebuf *in, size_t max, Customs__Frame **f)
 {
-	const unsigned char *p = in->data + in->off;
+	const unsigned char *p;
 	size_t have = bytebuf_pending(in), used;
 	__u64 n;
 	int err;
 
 	*f = NULL;
+	if (!have)
+		return 0;
+	p = in->data + in->off;
 	err = telem_varint_get(p, have, &n, &used);
 	if (err == -EAGAIN)
 		return 0;
