@@ -13,4 +13,6 @@ struct bench_command {
 	int (*run)(int argc, char **argv);	/* argv[0] is the subject */
 };
 
+int bench_telemetry(int argc, char **argv);
+
 #endif

@@ -11,6 +11,7 @@
 #include "log.h"
 
 static const struct bench_command subjects[] = {
+	{ "telemetry", "agent build+sign and collector ingest of signed batches", bench_telemetry },
 	{ NULL, NULL, NULL },
 };
 
