@@ -6,8 +6,9 @@
  * interval is stored exactly once with equal totals across a collector
  * outage (SIGKILL, 3 s down); an agent killed with SIGKILL mid-send
  * resumes from its spool and chain state with no gap and no duplicate;
- * clients without a valid certificate, a garbage frame and a batch of an
- * unknown key are refused while a good node keeps delivering; and each
+ * clients without a valid certificate, garbage and oversized frames, a
+ * batch of an unknown key and one for a node the client certificate does
+ * not name are refused while a good node keeps delivering; and each
  * exported bundle passes customs-audit verify. Everything lives in one
  * scratch directory; every child process is killed and reaped on every
  * exit path.
@@ -523,6 +524,28 @@ static void rogues_and_garbage_refused_while_a_good_node_delivers(void **state)
 	bytebuf_free(&in);
 	free(raw);
 
+	/* The real node key, but a node id the client certificate does not name. */
+	snprintf(key, sizeof(key), "%s/node.key", path(f, P_NODE));
+	ASSERT_OK(telem_key_load_private(&rk, key), "node key");
+	ASSERT_OK(fix_interval_make(&iv, 3, 0, 1), "interval");
+	ASSERT_OK(telem_build_signed(&node, &link, &iv.rec, NULL, 0, &rk, &raw, &len, hash), "build");
+	fix_interval_free(&iv);
+	telem_key_free(&rk);
+	fr.signed_batch.data = raw;
+	fr.signed_batch.len = len;
+	ASSERT_OK(frame_put(&out, &fr), "frame");
+	got = rogue_session(f, good_cert, good_key, out.data, out.len, reply, sizeof(reply));
+	ASSERT_TRUE(got > 0, "an answer");
+	ASSERT_OK(bytebuf_add(&in, reply, (size_t)got), "buffer");
+	ASSERT_EQ(frame_take(&in, sizeof(reply), &ack), 1, "an ack frame");
+	ASSERT_OK_PTR(ack->ack, "ack");
+	ASSERT_EQ(ack->ack->status, CUSTOMS__ACK_STATUS__ACK_REJECTED, "rejected");
+	ASSERT_TRUE(strstr(ack->ack->reason, "client certificate") != NULL, "says why");
+	customs__frame__free_unpacked(ack, NULL);
+	bytebuf_free(&out);
+	bytebuf_free(&in);
+	free(raw);
+
 	ASSERT_EQ(wait_agent(f, 0, 30000), 0, "the good node delivered everything");
 	ASSERT_EQ(query(f, "SELECT count(*) FROM batches WHERE node = '" NODE "'"), 30,
 		  "all of its batches");
@@ -530,6 +553,8 @@ static void rogues_and_garbage_refused_while_a_good_node_delivers(void **state)
 		  "nothing of the rogue");
 	ASSERT_EQ(query(f, "SELECT count(*) FROM rejects WHERE reason LIKE 'unknown key%'"), 1,
 		  "the rogue batch recorded as rejected");
+	ASSERT_EQ(query(f, "SELECT count(*) FROM rejects WHERE reason LIKE 'node id does not match%'"),
+		  1, "the impostor batch recorded as rejected");
 	ASSERT_TRUE(f->collector > 0 && kill(f->collector, 0) == 0, "collector still serving");
 	snprintf(cmd, sizeof(cmd), "grep -q 'TLS handshake failed' '%s' && grep -q 'malformed frame' '%s' && grep -q 'oversized frame' '%s'",
 		 path(f, P_LOG), path(f, P_LOG), path(f, P_LOG));

@@ -318,7 +318,7 @@ static enum ingest_status put(struct ingest *in, struct store *st, const void *r
 	struct ingest_outcome o;
 
 	ASSERT_OK(store_begin(st), "begin");
-	ASSERT_OK(ingest_batch(in, raw, len, "test", &o), "ingest");
+	ASSERT_OK(ingest_batch(in, raw, len, "test", NULL, &o), "ingest");
 	ASSERT_OK(store_commit(st), "commit");
 	return o.status;
 }
@@ -349,9 +349,17 @@ static void ingest_stores_once_and_refuses_what_it_must(void **state)
 	raw[len - 11] ^= 1;
 	ASSERT_EQ(put(&in, &st, raw, len), INGEST_REJECTED, "bad signature refused");
 	ASSERT_EQ(put(&in, &st, "\x01\x02", 2), INGEST_MALFORMED, "garbage");
+	{
+		struct ingest_outcome o;
+
+		ASSERT_OK(store_begin(&st), "begin");
+		ASSERT_OK(ingest_batch(&in, f->raw[2], f->len[2], "test", "node-x", &o), "ingest");
+		ASSERT_OK(store_commit(&st), "commit");
+		ASSERT_EQ(o.status, INGEST_REJECTED, "node id not the certificate's");
+	}
 	ASSERT_EQ(count(db, "SELECT count(*) FROM batches"), 2, "two batches stored");
 	ASSERT_EQ(count(db, "SELECT count(*) FROM counters"), 8, "their counters");
-	ASSERT_EQ(count(db, "SELECT count(*) FROM rejects"), 3, "three rejects recorded");
+	ASSERT_EQ(count(db, "SELECT count(*) FROM rejects"), 4, "four rejects recorded");
 	ASSERT_EQ(count(db, "SELECT count(*) FROM batches WHERE link_ok = 1"), 2, "both linked");
 	ASSERT_EQ(count(db, "SELECT sum(packets) FROM counters"), 2 * (1 + 2 + 3 + 4), "packets");
 	ingest_free(&in);

@@ -139,7 +139,7 @@ static int bench_ingest(const struct tm_opts *o, const struct telem_key *key,
 	for (i = 0; i < o->batches && !err; i++) {
 		err = store_begin(&st);
 		if (!err)
-			err = ingest_batch(&in, raw[i], len[i], "bench", &out);
+			err = ingest_batch(&in, raw[i], len[i], "bench", "bench-node", &out);
 		if (!err && out.status != INGEST_STORED)
 			err = -EBADMSG;
 		if (!err)
