@@ -573,7 +573,8 @@ int audit_report(int argc, char **argv)
 		default: report_usage(stderr); return EXIT_USAGE;
 		}
 	}
-	if (!!db == (optind != argc - 1) || optind < argc - 1) {
+	/* Exactly one source: a bundle argument or --store. */
+	if (optind < argc - 1 || !!db == (optind == argc - 1)) {
 		report_usage(stderr);
 		return EXIT_USAGE;
 	}
