@@ -253,9 +253,14 @@ void exporter_pollfd(const struct exporter *x, struct pollfd *pfd, int *timeout_
 	tclient_pollfd(&x->tc, &fd, &events, timeout_ms);
 	pfd->fd = fd;
 	pfd->events = events;
-	/* New batches are picked up on the next step, whatever the socket does. */
-	if (x->tc.state == TCLIENT_READY && spool_next_unsent((struct spool *)&x->spool) &&
-	    x->in_flight < x->max_in_flight)
+	/*
+	 * New batches are picked up on the next step, whatever the socket
+	 * does, unless the window or the send buffer is full: then POLLOUT or
+	 * an ack is what makes progress.
+	 */
+	if (x->tc.state == TCLIENT_READY && x->in_flight < x->max_in_flight &&
+	    bytebuf_pending(&x->tc.out) < OUT_HIGH_WATER &&
+	    spool_next_unsent((struct spool *)&x->spool))
 		*timeout_ms = 0;
 }
 
