@@ -8,8 +8,9 @@
  * resumes from its spool and chain state with no gap and no duplicate;
  * clients without a valid certificate, garbage and oversized frames, a
  * batch of an unknown key and one for a node the client certificate does
- * not name are refused while a good node keeps delivering; and each
- * exported bundle passes customs-audit verify. Everything lives in one
+ * not name are refused while a good node keeps delivering; each exported
+ * bundle passes customs-audit verify; and a spool that overflowed while
+ * the collector was away shows as a gap the agent declared, exactly. Everything lives in one
  * scratch directory; every child process is killed and reaped on every
  * exit path.
  */
@@ -222,6 +223,8 @@ struct agent_plan {
 	int counters;
 	int interval_ms;
 	int drain_ms;		/* wait for acks after the last interval */
+	__u64 spool_max;	/* 0: the default */
+	bool one_more;		/* after draining, one more interval (and drain) */
 };
 
 /* Drives the exporter the way customsd's poll loop will, until end_ms. */
@@ -268,6 +271,7 @@ static int agent_main(struct fx *f, const struct agent_plan *p)
 	cfg.tls_ca = ca;
 	cfg.backoff_min_ms = 100;
 	cfg.backoff_max_ms = 500;
+	cfg.spool_max_bytes = p->spool_max;
 	if (exporter_open(&x, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "agent: %s\n", err);
 		return 2;
@@ -286,6 +290,14 @@ static int agent_main(struct fx *f, const struct agent_plan *p)
 		pump(&x, mono_ms() + 50);
 		exporter_get_stats(&x, &st);
 	} while (st.pending && mono_ms() < end);
+	if (p->one_more && !st.pending) {
+		if (exporter_submit(&x, &iv.rec))
+			return 2;
+		do {
+			pump(&x, mono_ms() + 50);
+			exporter_get_stats(&x, &st);
+		} while (st.pending && mono_ms() < end);
+	}
 	fprintf(stderr, "agent: epoch %llu next seq %llu produced %llu acked %llu pending %zu connects %lu\n",
 		(unsigned long long)st.epoch, (unsigned long long)st.next_seq,
 		(unsigned long long)st.produced, (unsigned long long)st.acked, st.pending,
@@ -416,6 +428,35 @@ static void sigkill_mid_send_loses_nothing_and_duplicates_nothing(void **state)
 	ASSERT_EQ(query(f, "SELECT sum(packets) FROM counters"), seqs * packets_per_interval(6000),
 		  "totals match the batches");
 	ASSERT_EQ(export_and_verify(f), 0, "customs-audit verify accepts the export");
+}
+
+static void full_spool_drops_are_declared_and_found(void **state)
+{
+	struct agent_plan p = { .intervals = 30, .counters = 200, .interval_ms = 30,
+				.drain_ms = 20000, .spool_max = 40000, .one_more = true };
+	struct fx *f = *state;
+	char cmd[1200];
+	long long stored;
+
+	/* The collector is down while the agent fills its small spool. */
+	start_agent(f, 0, &p);
+	sleep_ms(1500);
+	start_collector(f);
+	ASSERT_EQ(wait_agent(f, 0, 30000), 0, "agent drained what it kept");
+	sleep_ms(1500);		/* past the gap grace period */
+	stored = query(f, "SELECT count(*) FROM batches");
+	print_message("%lld of 31 batches survived the full spool\n", stored);
+	ASSERT_TRUE(stored > 1 && stored < 31, "some batches were dropped");
+	ASSERT_EQ(query(f, "SELECT max(seq) FROM batches"), 30, "the newest survived");
+	ASSERT_EQ(query(f, "SELECT count(*) FROM gaps WHERE first_seq = 0"), 1, "the collector saw the gap");
+	/* Seq 30, produced once the spool had room, reports the last drops. */
+	ASSERT_EQ(query(f, "SELECT 31 - count(*) FROM batches"),
+		  query(f, "SELECT max(CAST(substr(detail, instr(detail, ': ') + 2) AS INTEGER)) FROM events WHERE kind = 'spool_drop'"),
+		  "the agent reported exactly the batches missing");
+	ASSERT_EQ(export_and_verify(f), 1, "customs-audit verify fails on the gap");
+	snprintf(cmd, sizeof(cmd), "'%s/customs-audit' verify '%s' --keys '%s' | grep -q 'missing batch (gap): seq 0\\.\\..*the agent reported them dropped from its spool'",
+		 f->build, path(f, P_BUNDLE), path(f, P_KEYS));
+	ASSERT_EQ(sh(cmd), 0, "and says the agent declared it");
 }
 
 /* A raw TLS client: handshake with an optional certificate, send, read. */
@@ -569,6 +610,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sigkill_mid_send_loses_nothing_and_duplicates_nothing,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(rogues_and_garbage_refused_while_a_good_node_delivers,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(full_spool_drops_are_declared_and_found,
 						setup, teardown),
 	};
 
