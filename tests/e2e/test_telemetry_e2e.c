@@ -10,7 +10,7 @@
  * batch of an unknown key and one for a node the client certificate does
  * not name are refused while a good node keeps delivering; each exported
  * bundle passes customs-audit verify; and a spool that overflowed while
- * the collector was away shows as a gap the agent declared, exactly. Everything lives in one
+ * the collector was away shows as a gap the agent declared. Everything lives in one
  * scratch directory; every child process is killed and reaped on every
  * exit path.
  */
@@ -449,10 +449,15 @@ static void full_spool_drops_are_declared_and_found(void **state)
 	ASSERT_TRUE(stored > 1 && stored < 31, "some batches were dropped");
 	ASSERT_EQ(query(f, "SELECT max(seq) FROM batches"), 30, "the newest survived");
 	ASSERT_EQ(query(f, "SELECT count(*) FROM gaps WHERE first_seq = 0"), 1, "the collector saw the gap");
-	/* Seq 30, produced once the spool had room, reports the last drops. */
-	ASSERT_EQ(query(f, "SELECT 31 - count(*) FROM batches"),
-		  query(f, "SELECT max(CAST(substr(detail, instr(detail, ': ') + 2) AS INTEGER)) FROM events WHERE kind = 'spool_drop'"),
-		  "the agent reported exactly the batches missing");
+	/*
+	 * Seq 30, produced once the spool had room, reports the last drops.
+	 * A batch dropped from the spool while in flight may still have
+	 * arrived, so the reports cover at least what is missing (the unit
+	 * tests check the counts are exact).
+	 */
+	ASSERT_TRUE(query(f, "SELECT max(CAST(substr(detail, instr(detail, ': ') + 2) AS INTEGER)) FROM events WHERE kind = 'spool_drop'") >=
+		    query(f, "SELECT 31 - count(*) FROM batches"),
+		    "the agent reported every batch missing");
 	ASSERT_EQ(export_and_verify(f), 1, "customs-audit verify fails on the gap");
 	snprintf(cmd, sizeof(cmd), "'%s/customs-audit' verify '%s' --keys '%s' | grep -q 'missing batch (gap): seq 0\\.\\..*the agent reported them dropped from its spool'",
 		 f->build, path(f, P_BUNDLE), path(f, P_KEYS));
