@@ -6,9 +6,11 @@
  * interval is stored exactly once with equal totals across a collector
  * outage (SIGKILL, 3 s down); an agent killed with SIGKILL mid-send
  * resumes from its spool and chain state with no gap and no duplicate;
- * clients without a valid certificate, a garbage frame and a batch of an
- * unknown key are refused while a good node keeps delivering; and each
- * exported bundle passes customs-audit verify. Everything lives in one
+ * clients without a valid certificate, garbage and oversized frames, a
+ * batch of an unknown key and one for a node the client certificate does
+ * not name are refused while a good node keeps delivering; each exported
+ * bundle passes customs-audit verify; and a spool that overflowed while
+ * the collector was away shows as a gap the agent declared. Everything lives in one
  * scratch directory; every child process is killed and reaped on every
  * exit path.
  */
@@ -221,6 +223,8 @@ struct agent_plan {
 	int counters;
 	int interval_ms;
 	int drain_ms;		/* wait for acks after the last interval */
+	__u64 spool_max;	/* 0: the default */
+	bool one_more;		/* after draining, one more interval (and drain) */
 };
 
 /* Drives the exporter the way customsd's poll loop will, until end_ms. */
@@ -267,6 +271,7 @@ static int agent_main(struct fx *f, const struct agent_plan *p)
 	cfg.tls_ca = ca;
 	cfg.backoff_min_ms = 100;
 	cfg.backoff_max_ms = 500;
+	cfg.spool_max_bytes = p->spool_max;
 	if (exporter_open(&x, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "agent: %s\n", err);
 		return 2;
@@ -285,6 +290,14 @@ static int agent_main(struct fx *f, const struct agent_plan *p)
 		pump(&x, mono_ms() + 50);
 		exporter_get_stats(&x, &st);
 	} while (st.pending && mono_ms() < end);
+	if (p->one_more && !st.pending) {
+		if (exporter_submit(&x, &iv.rec))
+			return 2;
+		do {
+			pump(&x, mono_ms() + 50);
+			exporter_get_stats(&x, &st);
+		} while (st.pending && mono_ms() < end);
+	}
 	fprintf(stderr, "agent: epoch %llu next seq %llu produced %llu acked %llu pending %zu connects %lu\n",
 		(unsigned long long)st.epoch, (unsigned long long)st.next_seq,
 		(unsigned long long)st.produced, (unsigned long long)st.acked, st.pending,
@@ -417,6 +430,40 @@ static void sigkill_mid_send_loses_nothing_and_duplicates_nothing(void **state)
 	ASSERT_EQ(export_and_verify(f), 0, "customs-audit verify accepts the export");
 }
 
+static void full_spool_drops_are_declared_and_found(void **state)
+{
+	struct agent_plan p = { .intervals = 30, .counters = 200, .interval_ms = 30,
+				.drain_ms = 20000, .spool_max = 40000, .one_more = true };
+	struct fx *f = *state;
+	char cmd[1200];
+	long long stored;
+
+	/* The collector is down while the agent fills its small spool. */
+	start_agent(f, 0, &p);
+	sleep_ms(1500);
+	start_collector(f);
+	ASSERT_EQ(wait_agent(f, 0, 30000), 0, "agent drained what it kept");
+	sleep_ms(1500);		/* past the gap grace period */
+	stored = query(f, "SELECT count(*) FROM batches");
+	print_message("%lld of 31 batches survived the full spool\n", stored);
+	ASSERT_TRUE(stored > 1 && stored < 31, "some batches were dropped");
+	ASSERT_EQ(query(f, "SELECT max(seq) FROM batches"), 30, "the newest survived");
+	ASSERT_EQ(query(f, "SELECT count(*) FROM gaps WHERE first_seq = 0"), 1, "the collector saw the gap");
+	/*
+	 * Seq 30, produced once the spool had room, reports the last drops.
+	 * A batch dropped from the spool while in flight may still have
+	 * arrived, so the reports cover at least what is missing (the unit
+	 * tests check the counts are exact).
+	 */
+	ASSERT_TRUE(query(f, "SELECT max(CAST(substr(detail, instr(detail, ': ') + 2) AS INTEGER)) FROM events WHERE kind = 'spool_drop'") >=
+		    query(f, "SELECT 31 - count(*) FROM batches"),
+		    "the agent reported every batch missing");
+	ASSERT_EQ(export_and_verify(f), 1, "customs-audit verify fails on the gap");
+	snprintf(cmd, sizeof(cmd), "'%s/customs-audit' verify '%s' --keys '%s' | grep -q 'missing batch (gap): seq 0\\.\\..*the agent reported them dropped from its spool'",
+		 f->build, path(f, P_BUNDLE), path(f, P_KEYS));
+	ASSERT_EQ(sh(cmd), 0, "and says the agent declared it");
+}
+
 /* A raw TLS client: handshake with an optional certificate, send, read. */
 static int rogue_session(struct fx *f, const char *cert, const char *key, const void *send_buf,
 			 size_t send_len, unsigned char *reply, size_t reply_cap)
@@ -523,6 +570,28 @@ static void rogues_and_garbage_refused_while_a_good_node_delivers(void **state)
 	bytebuf_free(&in);
 	free(raw);
 
+	/* The real node key, but a node id the client certificate does not name. */
+	snprintf(key, sizeof(key), "%s/node.key", path(f, P_NODE));
+	ASSERT_OK(telem_key_load_private(&rk, key), "node key");
+	ASSERT_OK(fix_interval_make(&iv, 3, 0, 1), "interval");
+	ASSERT_OK(telem_build_signed(&node, &link, &iv.rec, NULL, 0, &rk, &raw, &len, hash), "build");
+	fix_interval_free(&iv);
+	telem_key_free(&rk);
+	fr.signed_batch.data = raw;
+	fr.signed_batch.len = len;
+	ASSERT_OK(frame_put(&out, &fr), "frame");
+	got = rogue_session(f, good_cert, good_key, out.data, out.len, reply, sizeof(reply));
+	ASSERT_TRUE(got > 0, "an answer");
+	ASSERT_OK(bytebuf_add(&in, reply, (size_t)got), "buffer");
+	ASSERT_EQ(frame_take(&in, sizeof(reply), &ack), 1, "an ack frame");
+	ASSERT_OK_PTR(ack->ack, "ack");
+	ASSERT_EQ(ack->ack->status, CUSTOMS__ACK_STATUS__ACK_REJECTED, "rejected");
+	ASSERT_TRUE(strstr(ack->ack->reason, "client certificate") != NULL, "says why");
+	customs__frame__free_unpacked(ack, NULL);
+	bytebuf_free(&out);
+	bytebuf_free(&in);
+	free(raw);
+
 	ASSERT_EQ(wait_agent(f, 0, 30000), 0, "the good node delivered everything");
 	ASSERT_EQ(query(f, "SELECT count(*) FROM batches WHERE node = '" NODE "'"), 30,
 		  "all of its batches");
@@ -530,6 +599,8 @@ static void rogues_and_garbage_refused_while_a_good_node_delivers(void **state)
 		  "nothing of the rogue");
 	ASSERT_EQ(query(f, "SELECT count(*) FROM rejects WHERE reason LIKE 'unknown key%'"), 1,
 		  "the rogue batch recorded as rejected");
+	ASSERT_EQ(query(f, "SELECT count(*) FROM rejects WHERE reason LIKE 'node id does not match%'"),
+		  1, "the impostor batch recorded as rejected");
 	ASSERT_TRUE(f->collector > 0 && kill(f->collector, 0) == 0, "collector still serving");
 	snprintf(cmd, sizeof(cmd), "grep -q 'TLS handshake failed' '%s' && grep -q 'malformed frame' '%s' && grep -q 'oversized frame' '%s'",
 		 path(f, P_LOG), path(f, P_LOG), path(f, P_LOG));
@@ -544,6 +615,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sigkill_mid_send_loses_nothing_and_duplicates_nothing,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(rogues_and_garbage_refused_while_a_good_node_delivers,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(full_spool_drops_are_declared_and_found,
 						setup, teardown),
 	};
 

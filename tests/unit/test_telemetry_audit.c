@@ -3,7 +3,8 @@
  * The receiving end of telemetry: the offline bundle check names every
  * kind of problem (bad signature, unknown key, gap, duplicate with
  * different content, reordering, broken link, epoch marker, garbage) with
- * node, epoch and seq, and passes a clean bundle; the collector's ingest
+ * node, epoch and seq, passes a clean bundle, and says when a gap is what
+ * the agent's bounded spool reported dropping; the collector's ingest
  * stores once, treats redelivery as a duplicate, refuses replays with
  * different content, unknown keys and bad signatures, and records a gap
  * only once its grace period is over, splitting it when a batch comes late.
@@ -17,6 +18,7 @@
 #include "testlib.h"
 #include "telemfix.h"
 #include "chaincheck.h"
+#include "exporter.h"
 #include "ingest.h"
 #include "store.h"
 #include "transport.h"
@@ -294,6 +296,62 @@ static void epoch_marker_and_garbage_are_named(void **state)
 		      "line");
 }
 
+static void open_exporter(struct fx *f, struct exporter *x, __u64 max)
+{
+	struct exporter_config cfg = { 0 };
+	char key[300], st[300], sp[300], err[256];
+
+	snprintf(key, sizeof(key), "%s/node.key", f->dir);
+	snprintf(st, sizeof(st), "%s/chain.state", f->dir);
+	snprintf(sp, sizeof(sp), "%s/spool", f->dir);
+	cfg.node_id = "node-b";
+	cfg.host_country = "AE";
+	cfg.key_path = key;
+	cfg.state_path = st;
+	cfg.spool_dir = sp;
+	cfg.spool_max_bytes = max;
+	if (exporter_open(x, &cfg, err, sizeof(err)))
+		fail_msg("exporter_open: %s", err);
+}
+
+static void spool_drops_show_as_declared_gaps(void **state)
+{
+	struct chk_options opt = { .problem = collect };
+	struct fx *f = *state;
+	struct fix_interval iv;
+	struct chk_summary sum;
+	struct bytebuf b = { 0 };
+	struct exporter x;
+	unsigned char pre[TELEM_VARINT_MAX], *raw;
+	size_t i;
+
+	opt.arg = f;
+	f->n_lines = 0;
+	ASSERT_OK(fix_interval_make(&iv, 40, 0, 1700000000000000000ull), "interval");
+	open_exporter(f, &x, 40000);
+	for (i = 0; i < 50; i++)
+		ASSERT_OK(exporter_submit(&x, &iv.rec), "submit");
+	ASSERT_TRUE(x.stats.dropped > 0, "the bound forced drops");
+	exporter_close(&x);
+	/* Room again: the next batch reports the last drops and drops nothing. */
+	open_exporter(f, &x, 1 << 20);
+	ASSERT_OK(exporter_submit(&x, &iv.rec), "submit with room");
+	ASSERT_EQ(x.chain.n_drops, 0, "every drop reported");
+	for (i = x.spool.head; i < x.spool.n_ents; i++) {
+		ASSERT_OK(spool_read(&x.spool, &x.spool.ents[i], &raw), "read");
+		bytebuf_add(&b, pre, telem_varint_put(pre, x.spool.ents[i].len));
+		bytebuf_add(&b, raw, x.spool.ents[i].len);
+		free(raw);
+	}
+	ASSERT_EQ(chaincheck_bundle(b.data, b.len, &f->ring, &opt, &sum), 1, "one problem");
+	ASSERT_EQ(f->kinds[0], CHK_GAP, "the dropped batches are a gap");
+	ASSERT_TRUE(strstr(f->lines[0], "the agent reported them dropped from its spool") != NULL,
+		    "declared by the agent");
+	bytebuf_free(&b);
+	exporter_close(&x);
+	fix_interval_free(&iv);
+}
+
 /* --- ingest ------------------------------------------------------------------ */
 
 static long count(const char *db, const char *sql)
@@ -318,7 +376,7 @@ static enum ingest_status put(struct ingest *in, struct store *st, const void *r
 	struct ingest_outcome o;
 
 	ASSERT_OK(store_begin(st), "begin");
-	ASSERT_OK(ingest_batch(in, raw, len, "test", &o), "ingest");
+	ASSERT_OK(ingest_batch(in, raw, len, "test", NULL, &o), "ingest");
 	ASSERT_OK(store_commit(st), "commit");
 	return o.status;
 }
@@ -349,9 +407,17 @@ static void ingest_stores_once_and_refuses_what_it_must(void **state)
 	raw[len - 11] ^= 1;
 	ASSERT_EQ(put(&in, &st, raw, len), INGEST_REJECTED, "bad signature refused");
 	ASSERT_EQ(put(&in, &st, "\x01\x02", 2), INGEST_MALFORMED, "garbage");
+	{
+		struct ingest_outcome o;
+
+		ASSERT_OK(store_begin(&st), "begin");
+		ASSERT_OK(ingest_batch(&in, f->raw[2], f->len[2], "test", "node-x", &o), "ingest");
+		ASSERT_OK(store_commit(&st), "commit");
+		ASSERT_EQ(o.status, INGEST_REJECTED, "node id not the certificate's");
+	}
 	ASSERT_EQ(count(db, "SELECT count(*) FROM batches"), 2, "two batches stored");
 	ASSERT_EQ(count(db, "SELECT count(*) FROM counters"), 8, "their counters");
-	ASSERT_EQ(count(db, "SELECT count(*) FROM rejects"), 3, "three rejects recorded");
+	ASSERT_EQ(count(db, "SELECT count(*) FROM rejects"), 4, "four rejects recorded");
 	ASSERT_EQ(count(db, "SELECT count(*) FROM batches WHERE link_ok = 1"), 2, "both linked");
 	ASSERT_EQ(count(db, "SELECT sum(packets) FROM counters"), 2 * (1 + 2 + 3 + 4), "packets");
 	ingest_free(&in);
@@ -405,6 +471,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(duplicate_with_different_content_is_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(broken_link_is_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(epoch_marker_and_garbage_are_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(spool_drops_show_as_declared_gaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(ingest_stores_once_and_refuses_what_it_must, setup, teardown),
 		cmocka_unit_test_setup_teardown(gaps_wait_for_late_batches_then_split, setup, teardown),
 	};

@@ -206,7 +206,12 @@ static int read_batches(struct report *r, const unsigned char *buf, size_t len)
 static void on_problem(void *arg, enum chk_problem kind, const char *line)
 {
 	struct report *r = arg;
+	char prefix[TELEM_NODE_MAX + 8];
 
+	/* Lines start "node N "; --node keeps only that node's. */
+	snprintf(prefix, sizeof(prefix), "node %s ", r->node ? r->node : "");
+	if (r->node && strncmp(line, prefix, strlen(prefix)))
+		return;
 	if (kind == CHK_GAP) {
 		strbuf_printf(&r->gaps, "%s\n", line);
 		r->n_gaps++;
@@ -573,7 +578,8 @@ int audit_report(int argc, char **argv)
 		default: report_usage(stderr); return EXIT_USAGE;
 		}
 	}
-	if (!!db == (optind != argc - 1) || optind < argc - 1) {
+	/* Exactly one source: a bundle argument or --store. */
+	if (optind < argc - 1 || !!db == (optind == argc - 1)) {
 		report_usage(stderr);
 		return EXIT_USAGE;
 	}

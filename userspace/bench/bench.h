@@ -17,5 +17,6 @@ int bench_geo(int argc, char **argv);
 int bench_policy(int argc, char **argv);
 int bench_socket(int argc, char **argv);
 int bench_ingress(int argc, char **argv);
+int bench_telemetry(int argc, char **argv);
 
 #endif

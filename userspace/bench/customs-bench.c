@@ -15,6 +15,7 @@ static const struct bench_command subjects[] = {
 	{ "policy", "compile a generated 10,000-model policy", bench_policy },
 	{ "ingress", "drop-and-count cost per packet: none vs nftables vs customs", bench_ingress },
 	{ "socket", "TCP throughput with and without the socket-layer programs", bench_socket },
+	{ "telemetry", "agent build+sign and collector ingest of signed batches", bench_telemetry },
 	{ NULL, NULL, NULL },
 };
 

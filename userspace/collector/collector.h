@@ -32,6 +32,7 @@ struct collector_config {
 	__u64 max_frame;		/* bytes; default 16 MiB */
 	__u64 gap_grace_ms;		/* default 5000 */
 	unsigned idle_timeout_s;	/* default 300 */
+	bool node_is_cn;		/* node id must be the certificate CN (default) */
 };
 
 enum client_state {
@@ -46,7 +47,8 @@ struct client {
 	bool want_write;
 	bool closing;			/* flush, then close */
 	bool more;			/* stopped reading with data left */
-	char peer[96];			/* address:port, then the certificate CN */
+	char peer[96];			/* address:port */
+	char cn[TELEM_NODE_MAX];		/* the certificate's common name */
 	struct bytebuf in;
 	struct bytebuf out;
 	struct bytebuf acks;		/* wait for the commit */

@@ -53,7 +53,7 @@ static int parse(struct collector_config *cfg, const struct ydoc *d, const char 
 		 char *err, size_t errlen)
 {
 	static const char *const top[] = { "listen", "tls", "keys", "store", "max_frame",
-					   "gap_grace_ms", "idle_timeout_s", NULL };
+					   "gap_grace_ms", "idle_timeout_s", "node_is_cn", NULL };
 	static const char *const tls_keys[] = { "cert", "key", "ca", NULL };
 	const struct ynode *root = d->root, *tls, *listen;
 	__u64 idle = cfg->idle_timeout_s;
@@ -96,6 +96,15 @@ static int parse(struct collector_config *cfg, const struct ydoc *d, const char 
 		rc = ydoc_error(d, ynode_get(root, "max_frame"), err, errlen,
 				"\"max_frame\" must be 1024..%u", TELEM_MAX_MSG);
 	cfg->idle_timeout_s = (unsigned)idle;
+	if (!rc && ynode_get(root, "node_is_cn")) {
+		const struct ynode *n = ynode_get(root, "node_is_cn");
+
+		if (n->kind != YNODE_SCALAR || n->quoted ||
+		    (strcmp(n->value, "true") && strcmp(n->value, "false")))
+			rc = ydoc_error(d, n, err, errlen, "\"node_is_cn\" must be true or false");
+		else
+			cfg->node_is_cn = !strcmp(n->value, "true");
+	}
 	return rc;
 }
 
@@ -109,6 +118,7 @@ int collector_config_load(struct collector_config *cfg, const char *path)
 	cfg->max_frame = 16u << 20;
 	cfg->gap_grace_ms = 5000;
 	cfg->idle_timeout_s = 300;
+	cfg->node_is_cn = true;
 	snprintf(copy, sizeof(copy), "%s", path);
 	rc = ydoc_load(&d, path, err, sizeof(err));
 	if (!rc) {

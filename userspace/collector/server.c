@@ -150,17 +150,17 @@ static int ssl_result(struct client *cl, int rc, const char *op)
 static int handshake(struct client *cl)
 {
 	X509 *cert;
-	char cn[64] = "";
 	int rc = SSL_do_handshake(cl->ssl);
 
 	if (rc != 1)
 		return ssl_result(cl, rc, "handshake");
 	cert = SSL_get1_peer_certificate(cl->ssl);
 	if (cert) {
-		X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn));
+		X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cl->cn,
+					  sizeof(cl->cn));
 		X509_free(cert);
 	}
-	pr_info("%s: agent connected (certificate CN=%s, %s)\n", cl->peer, cn,
+	pr_info("%s: agent connected (certificate CN=%s, %s)\n", cl->peer, cl->cn,
 		SSL_get_version(cl->ssl));
 	cl->state = CLIENT_READY;
 	cl->want_write = false;
@@ -237,7 +237,7 @@ static int ingest_client(struct collector *c, struct client *cl, bool *txn)
 			*txn = true;
 		}
 		err = ingest_batch(&c->ingest, f->signed_batch.data, f->signed_batch.len,
-				   cl->peer, &o);
+				   cl->peer, c->cfg.node_is_cn ? cl->cn : NULL, &o);
 		customs__frame__free_unpacked(f, NULL);
 		if (err) {
 			pr_warn("store %s: cannot store a batch: %s\n", c->cfg.store,

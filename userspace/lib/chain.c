@@ -42,10 +42,27 @@ static __u32 get32(const unsigned char *p)
 	return (__u32)p[0] | (__u32)p[1] << 8 | (__u32)p[2] << 16 | (__u32)p[3] << 24;
 }
 
+static void get_drop(const unsigned char *d, struct telem_drop *out)
+{
+	out->epoch = get64(d);
+	out->first_seq = get64(d + 8);
+	out->last_seq = get64(d + 16);
+	out->batches = get64(d + 24);
+	out->bytes = get64(d + 32);
+}
+
+static void put_drop(unsigned char *d, const struct telem_drop *in)
+{
+	put64(d, in->epoch);
+	put64(d + 8, in->first_seq);
+	put64(d + 16, in->last_seq);
+	put64(d + 24, in->batches);
+	put64(d + 32, in->bytes);
+}
+
 int chain_load(const char *path, struct chain_state *st)
 {
 	unsigned char b[CHAIN_FILE_SIZE + 1];
-	const unsigned char *d;
 	ssize_t n;
 	size_t i;
 	int fd;
@@ -66,14 +83,9 @@ int chain_load(const char *path, struct chain_state *st)
 	st->next_seq = get64(b + 24);
 	memcpy(st->prev_hash, b + 32, SHA256_LEN);
 	st->drop_through = get64(b + 64);
-	for (i = 0; i < st->n_drops; i++) {
-		d = b + 72 + i * 40;
-		st->drops[i].epoch = get64(d);
-		st->drops[i].first_seq = get64(d + 8);
-		st->drops[i].last_seq = get64(d + 16);
-		st->drops[i].batches = get64(d + 24);
-		st->drops[i].bytes = get64(d + 32);
-	}
+	get_drop(b + 72, &st->run);
+	for (i = 0; i < st->n_drops; i++)
+		get_drop(b + 112 + i * 40, &st->drops[i]);
 	return 0;
 }
 
@@ -97,7 +109,6 @@ int chain_save(const char *path, const struct chain_state *st)
 {
 	unsigned char b[CHAIN_FILE_SIZE] = { 0 };
 	char tmp[PATH_MAX];
-	unsigned char *d;
 	size_t i;
 	int fd = -1, err = 0;
 
@@ -110,14 +121,9 @@ int chain_save(const char *path, const struct chain_state *st)
 	put64(b + 24, st->next_seq);
 	memcpy(b + 32, st->prev_hash, SHA256_LEN);
 	put64(b + 64, st->drop_through);
-	for (i = 0; i < st->n_drops; i++) {
-		d = b + 72 + i * 40;
-		put64(d, st->drops[i].epoch);
-		put64(d + 8, st->drops[i].first_seq);
-		put64(d + 16, st->drops[i].last_seq);
-		put64(d + 24, st->drops[i].batches);
-		put64(d + 32, st->drops[i].bytes);
-	}
+	put_drop(b + 72, &st->run);
+	for (i = 0; i < st->n_drops; i++)
+		put_drop(b + 112 + i * 40, &st->drops[i]);
 	put32(b + CHAIN_FILE_SIZE - 4, (__u32)crc32(0, b, CHAIN_FILE_SIZE - 4));
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
 		return -ENAMETOOLONG;
@@ -158,12 +164,24 @@ void chain_add_drop(struct chain_state *st, const struct telem_drop *d)
 {
 	struct telem_drop *last;
 
+	if (st->run.batches && st->run.epoch == d->epoch && st->run.last_seq + 1 == d->first_seq) {
+		st->run.last_seq = d->last_seq;
+		st->run.batches += d->batches;
+		st->run.bytes += d->bytes;
+	} else {
+		st->run = *d;
+	}
+	d = &st->run;
 	if (st->n_drops < CHAIN_MAX_DROPS) {
 		st->drops[st->n_drops++] = *d;
 		return;
 	}
-	/* Full: widen the last run; the counts stay exact. */
+	/* Full: the last report grows into this one; the counts stay exact. */
 	last = &st->drops[CHAIN_MAX_DROPS - 1];
+	if (d->epoch == last->epoch && d->first_seq == last->first_seq) {
+		*last = *d;	/* the same run, reported further */
+		return;
+	}
 	if (d->epoch == last->epoch) {
 		if (d->first_seq < last->first_seq)
 			last->first_seq = d->first_seq;

@@ -11,8 +11,12 @@
  *   12  4  n_drops               16   8  epoch
  *   24  8  next_seq              32  32  prev_hash
  *   64  8  drop_through (spool segments with id <= this are dropped)
- *   72  CHAIN_MAX_DROPS x 40: epoch, first_seq, last_seq, batches, bytes
- *   712 4  CRC-32 (zlib) of bytes 0..711
+ *   72  40 drop run: the latest contiguous run of dropped batches, as
+ *          epoch, first_seq, last_seq, batches, bytes
+ *   112 CHAIN_MAX_DROPS x 40: pending drop reports, same five fields
+ *   752 4  CRC-32 (zlib) of bytes 0..751
+ *
+ * Version 1 (no drop run, 716 bytes) reads as unreadable: a new epoch.
  */
 #ifndef CUSTOMS_CHAIN_H
 #define CUSTOMS_CHAIN_H
@@ -24,15 +28,21 @@
 #include "telemetry.h"
 
 #define CHAIN_MAGIC		"CSCHAIN"	/* 8 bytes with the NUL */
-#define CHAIN_VERSION		1
+#define CHAIN_VERSION		2
 #define CHAIN_MAX_DROPS		16
-#define CHAIN_FILE_SIZE		(72 + CHAIN_MAX_DROPS * 40 + 4)
+#define CHAIN_FILE_SIZE		(112 + CHAIN_MAX_DROPS * 40 + 4)
 
 struct chain_state {
 	__u64 epoch;
 	__u64 next_seq;
 	unsigned char prev_hash[SHA256_LEN];
 	__u64 drop_through;
+	/*
+	 * Reports are cumulative: a drop that continues the last run is
+	 * reported as the whole run, so the newest surviving batch accounts
+	 * for earlier drops whose reports were themselves dropped.
+	 */
+	struct telem_drop run;
 	size_t n_drops;
 	struct telem_drop drops[CHAIN_MAX_DROPS];
 };
@@ -45,7 +55,9 @@ void chain_start_epoch(struct chain_state *st, __u64 epoch);
 /* After a batch with this SignedBatch hash was spooled. */
 void chain_advance(struct chain_state *st, const unsigned char hash[SHA256_LEN]);
 /*
- * Records a drop to report; when the table is full the last run is widened
+ * Records a drop to report: extends the drop run when d continues it
+ * (same epoch, next seq) and queues the whole run as the report, else
+ * starts a new run. When the table is full the last report is widened
  * instead (its range may then cover more, its counts stay exact).
  */
 void chain_add_drop(struct chain_state *st, const struct telem_drop *d);

@@ -89,15 +89,26 @@ static int note_drops(struct chk_ctx *c, const Customs__Batch *b)
 	return 0;
 }
 
+/* Is every seq of first..last inside some run the node said it dropped? */
 static bool declared_dropped(const struct chk_ctx *c, const char *node, __u64 epoch,
 			     __u64 first, __u64 last)
 {
+	__u64 cur = first;
+	bool advanced = true;
 	size_t i;
 
-	for (i = 0; i < c->n_drops; i++)
-		if (!strcmp(c->drop_nodes[i], node) && c->drops[i].epoch == epoch &&
-		    c->drops[i].first_seq <= first && c->drops[i].last_seq >= last)
-			return true;
+	while (cur <= last && advanced) {
+		advanced = false;
+		for (i = 0; i < c->n_drops; i++) {
+			if (strcmp(c->drop_nodes[i], node) || c->drops[i].epoch != epoch ||
+			    c->drops[i].first_seq > cur || c->drops[i].last_seq < cur)
+				continue;
+			if (c->drops[i].last_seq >= last)
+				return true;
+			cur = c->drops[i].last_seq + 1;
+			advanced = true;
+		}
+	}
 	return false;
 }
 

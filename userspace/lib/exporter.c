@@ -174,6 +174,7 @@ void exporter_close(struct exporter *x)
 		tclient_free(&x->tc);
 	spool_close(&x->spool);
 	telem_key_free(&x->key);
+	telem_builder_free(&x->builder);
 	memset(x, 0, sizeof(*x));
 	x->spool.fd = -1;
 	x->tc.fd = -1;
@@ -210,7 +211,8 @@ static int make_room(struct exporter *x, size_t len, size_t *n_old)
 int exporter_submit(struct exporter *x, const struct interval_record *iv)
 {
 	struct telem_link link = { 0 };
-	unsigned char *raw = NULL, hash[SHA256_LEN];
+	const unsigned char *raw;
+	unsigned char hash[SHA256_LEN];
 	size_t len, n_old = x->chain.n_drops, i;
 	int err;
 
@@ -218,26 +220,23 @@ int exporter_submit(struct exporter *x, const struct interval_record *iv)
 	link.seq = x->chain.next_seq;
 	memcpy(link.prev_hash, x->chain.prev_hash, SHA256_LEN);
 	link.epoch_reason = x->epoch_reason;
-	err = telem_build_signed(&x->node, &link, iv, x->chain.drops, n_old, &x->key,
+	err = telem_builder_sign(&x->builder, &x->node, &link, iv, x->chain.drops, n_old, &x->key,
 				 &raw, &len, hash);
 	if (err)
 		return err;
 	err = make_room(x, len, &n_old);
 	if (err)
-		goto cleanup;
+		return err;
 	err = spool_append(&x->spool, link.epoch, link.seq, raw, len);
 	if (err)
-		goto cleanup;
+		return err;
 	/* The drops this batch reported are done; later ones wait for the next. */
 	for (i = n_old; i < x->chain.n_drops; i++)
 		x->chain.drops[i - n_old] = x->chain.drops[i];
 	x->chain.n_drops -= n_old;
 	chain_advance(&x->chain, hash);
 	x->stats.produced++;
-	err = chain_save(x->state_path, &x->chain);
-cleanup:
-	free(raw);
-	return err;
+	return chain_save(x->state_path, &x->chain);
 }
 
 void exporter_pollfd(const struct exporter *x, struct pollfd *pfd, int *timeout_ms)
@@ -254,9 +253,14 @@ void exporter_pollfd(const struct exporter *x, struct pollfd *pfd, int *timeout_
 	tclient_pollfd(&x->tc, &fd, &events, timeout_ms);
 	pfd->fd = fd;
 	pfd->events = events;
-	/* New batches are picked up on the next step, whatever the socket does. */
-	if (x->tc.state == TCLIENT_READY && spool_next_unsent((struct spool *)&x->spool) &&
-	    x->in_flight < x->max_in_flight)
+	/*
+	 * New batches are picked up on the next step, whatever the socket
+	 * does, unless the window or the send buffer is full: then POLLOUT or
+	 * an ack is what makes progress.
+	 */
+	if (x->tc.state == TCLIENT_READY && x->in_flight < x->max_in_flight &&
+	    bytebuf_pending(&x->tc.out) < OUT_HIGH_WATER &&
+	    spool_next_unsent((struct spool *)&x->spool))
 		*timeout_ms = 0;
 }
 

@@ -60,6 +60,7 @@ struct exporter_stats {
 struct exporter {
 	struct telem_node node;
 	struct telem_key key;
+	struct telem_builder builder;
 	struct chain_state chain;
 	char state_path[PATH_MAX];
 	char epoch_reason[64];

@@ -96,7 +96,7 @@ static int check_links(struct ingest *in, const struct telem_signed *s, bool *pr
 }
 
 int ingest_batch(struct ingest *in, const void *raw, size_t len, const char *peer,
-		 struct ingest_outcome *out)
+		 const char *peer_node, struct ingest_outcome *out)
 {
 	unsigned char hash[SHA256_LEN], prev[SHA256_LEN];
 	struct telem_signed s;
@@ -123,6 +123,11 @@ int ingest_batch(struct ingest *in, const void *raw, size_t len, const char *pee
 	}
 	if (err) {
 		err = reject(in, &s, peer, out, "bad signature (key %s)", s.key_id_hex);
+		goto cleanup;
+	}
+	if (peer_node && strcmp(peer_node, s.batch->node_id)) {
+		err = reject(in, &s, peer, out, "node id does not match the client certificate (CN=%s)",
+			     peer_node);
 		goto cleanup;
 	}
 	err = store_find(in->store, s.batch->node_id, s.batch->epoch, s.batch->seq, hash, prev);

@@ -53,9 +53,13 @@ struct ingest {
 void ingest_init(struct ingest *in, struct store *store, const struct telem_keyring *keys,
 		 __u64 grace_ms);
 void ingest_free(struct ingest *in);
-/* Returns 0 with an outcome, or a negative errno when the store failed. */
+/*
+ * Returns 0 with an outcome, or a negative errno when the store failed.
+ * peer names the sender in logs; peer_node, when not NULL, is the node id
+ * the sender's certificate proves, and a batch of another node is refused.
+ */
 int ingest_batch(struct ingest *in, const void *raw, size_t len, const char *peer,
-		 struct ingest_outcome *out);
+		 const char *peer_node, struct ingest_outcome *out);
 /* Records the gaps whose grace period is over (inside a transaction). */
 int ingest_tick(struct ingest *in, __u64 now_ms);
 /* Milliseconds until the next gap decision, -1 when none is pending. */

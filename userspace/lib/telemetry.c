@@ -112,6 +112,21 @@ int telem_key_generate(struct telem_key *k)
 	return err;
 }
 
+int telem_key_from_seed(struct telem_key *k, const unsigned char seed[32])
+{
+	int err;
+
+	memset(k, 0, sizeof(*k));
+	k->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+	if (!k->pkey)
+		return -EINVAL;
+	k->has_private = true;
+	err = key_fill_public(k);
+	if (err)
+		telem_key_free(k);
+	return err;
+}
+
 static int key_load(struct telem_key *k, const char *path, bool private)
 {
 	FILE *f;
@@ -299,24 +314,32 @@ int telem_verify_sig(const struct telem_key *k, const void *msg, size_t len,
 
 /* --- building ---------------------------------------------------------------- */
 
-/* Storage for one Batch's sub-messages, freed in one place. */
-struct batch_parts {
-	Customs__Counter *counters;
-	Customs__Counter **counter_ptrs;
-	Customs__Event *events;
-	Customs__Event **event_ptrs;
-	Customs__SpoolDrop *drops;
-	char (*codes)[COUNTRY_STRLEN];
-};
-
-static void batch_parts_free(struct batch_parts *p)
+/* Grows a scratch array to hold n items of size sz; never shrinks. */
+static int grow(void **p, size_t *cap, size_t n, size_t sz)
 {
-	free(p->counters);
-	free(p->counter_ptrs);
-	free(p->events);
-	free(p->event_ptrs);
-	free(p->drops);
-	free(p->codes);
+	void *q;
+
+	if (n <= *cap)
+		return 0;
+	q = realloc(*p, n * sz);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+void telem_builder_free(struct telem_builder *b)
+{
+	free(b->counters);
+	free(b->counter_ptrs);
+	free(b->events);
+	free(b->event_ptrs);
+	free(b->drops);
+	free(b->codes);
+	free(b->bytes);
+	free(b->out);
+	memset(b, 0, sizeof(*b));
 }
 
 static bool name_ok(const char *s)
@@ -367,72 +390,81 @@ static void fill_event(Customs__Event *e, const struct interval_event *ie,
 	e->dport = r->dport;
 }
 
-static int build_parts(struct batch_parts *p, Customs__Batch *b,
+static int build_parts(struct telem_builder *p, Customs__Batch *b,
 		       const struct interval_record *iv,
 		       const struct telem_drop *drops, size_t n_drops, __u64 now)
 {
-	size_t i, n_ev = iv->n_events + n_drops;
+	size_t i, n_ev = iv->n_events + n_drops, n_codes = iv->n_counters + iv->n_events + 1;
+	Customs__Counter *counters;
+	Customs__Counter **counter_ptrs;
+	Customs__Event *events;
+	Customs__Event **event_ptrs;
+	Customs__SpoolDrop *sd;
+	char (*codes)[COUNTRY_STRLEN];
 
-	p->counters = calloc(iv->n_counters ? iv->n_counters : 1, sizeof(*p->counters));
-	p->counter_ptrs = calloc(iv->n_counters ? iv->n_counters : 1, sizeof(*p->counter_ptrs));
-	p->events = calloc(n_ev ? n_ev : 1, sizeof(*p->events));
-	p->event_ptrs = calloc(n_ev ? n_ev : 1, sizeof(*p->event_ptrs));
-	p->drops = calloc(n_drops ? n_drops : 1, sizeof(*p->drops));
-	p->codes = calloc(iv->n_counters + iv->n_events + 1, sizeof(*p->codes));
-	if (!p->counters || !p->counter_ptrs || !p->events || !p->event_ptrs ||
-	    !p->drops || !p->codes)
+	if (grow(&p->counters, &p->cap_counters, iv->n_counters + 1, sizeof(*counters)) ||
+	    grow(&p->counter_ptrs, &p->cap_counter_ptrs, iv->n_counters + 1, sizeof(*counter_ptrs)) ||
+	    grow(&p->events, &p->cap_events, n_ev + 1, sizeof(*events)) ||
+	    grow(&p->event_ptrs, &p->cap_event_ptrs, n_ev + 1, sizeof(*event_ptrs)) ||
+	    grow(&p->drops, &p->cap_drops, n_drops + 1, sizeof(*sd)) ||
+	    grow(&p->codes, &p->cap_codes, n_codes, sizeof(*codes)))
 		return -ENOMEM;
+	counters = p->counters;
+	counter_ptrs = p->counter_ptrs;
+	events = p->events;
+	event_ptrs = p->event_ptrs;
+	sd = p->drops;
+	codes = p->codes;
 	for (i = 0; i < iv->n_counters; i++) {
 		const struct interval_counter *ic = &iv->counters[i];
 
 		if (!name_ok(ic->tenant) || !name_ok(ic->model))
 			return -EINVAL;
-		fill_counter(&p->counters[i], ic, p->codes[i]);
-		p->counter_ptrs[i] = &p->counters[i];
+		fill_counter(&counters[i], ic, codes[i]);
+		counter_ptrs[i] = &counters[i];
 	}
 	for (i = 0; i < iv->n_events; i++) {
 		const struct interval_event *ie = &iv->events[i];
 
 		if (!name_ok(ie->tenant) || !name_ok(ie->model))
 			return -EINVAL;
-		fill_event(&p->events[i], ie, p->codes[iv->n_counters + i]);
-		p->event_ptrs[i] = &p->events[i];
+		fill_event(&events[i], ie, codes[iv->n_counters + i]);
+		event_ptrs[i] = &events[i];
 	}
 	for (i = 0; i < n_drops; i++) {
-		Customs__Event *e = &p->events[iv->n_events + i];
+		Customs__Event *e = &events[iv->n_events + i];
 
-		customs__spool_drop__init(&p->drops[i]);
-		p->drops[i].epoch = drops[i].epoch;
-		p->drops[i].first_seq = drops[i].first_seq;
-		p->drops[i].last_seq = drops[i].last_seq;
-		p->drops[i].batches = drops[i].batches;
-		p->drops[i].bytes = drops[i].bytes;
+		customs__spool_drop__init(&sd[i]);
+		sd[i].epoch = drops[i].epoch;
+		sd[i].first_seq = drops[i].first_seq;
+		sd[i].last_seq = drops[i].last_seq;
+		sd[i].batches = drops[i].batches;
+		sd[i].bytes = drops[i].bytes;
 		customs__event__init(e);
 		e->kind = CUSTOMS__EVENT_KIND__EVENT_SPOOL_DROP;
 		e->unix_ns = now;
-		e->spool_drop = &p->drops[i];
-		p->event_ptrs[iv->n_events + i] = e;
+		e->spool_drop = &sd[i];
+		event_ptrs[iv->n_events + i] = e;
 	}
 	b->n_counters = iv->n_counters;
-	b->counters = p->counter_ptrs;
+	b->counters = counter_ptrs;
 	b->n_events = n_ev;
-	b->events = p->event_ptrs;
+	b->events = event_ptrs;
 	return 0;
 }
 
-static int sign_envelope(const unsigned char *bytes, size_t len, const struct telem_key *key,
-			 unsigned char **out, size_t *out_len, unsigned char hash[SHA256_LEN])
+static int sign_envelope(struct telem_builder *p, size_t len, const struct telem_key *key,
+			 size_t *out_len, unsigned char hash[SHA256_LEN])
 {
 	Customs__SignedBatch sb = CUSTOMS__SIGNED_BATCH__INIT;
 	unsigned char sig[TELEM_SIG_LEN];
-	unsigned char *buf;
 	size_t n;
 	int err;
 
-	err = telem_sign(key, bytes, len, sig);
+	err = telem_sign(key, p->bytes, len, sig);
 	if (err)
 		return err;
-	sb.batch.data = (uint8_t *)bytes;
+	sb.batch.data = p->bytes;
 	sb.batch.len = len;
 	sb.signature.data = sig;
 	sb.signature.len = TELEM_SIG_LEN;
@@ -441,30 +473,20 @@ static int sign_envelope(const unsigned char *bytes, size_t len, const struct te
 	n = customs__signed_batch__get_packed_size(&sb);
 	if (n > TELEM_MAX_MSG)
 		return -E2BIG;
-	buf = malloc(n);
-	if (!buf)
+	if (grow((void **)&p->out, &p->cap_out, n, 1))
 		return -ENOMEM;
-	customs__signed_batch__pack(&sb, buf);
-	err = sha256(buf, n, hash);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	*out = buf;
+	customs__signed_batch__pack(&sb, p->out);
 	*out_len = n;
-	return 0;
+	return sha256(p->out, n, hash);
 }
 
-int telem_build_signed(const struct telem_node *node, const struct telem_link *link,
-		       const struct interval_record *iv,
+int telem_builder_sign(struct telem_builder *p, const struct telem_node *node,
+		       const struct telem_link *link, const struct interval_record *iv,
 		       const struct telem_drop *drops, size_t n_drops,
-		       const struct telem_key *key,
-		       unsigned char **out, size_t *out_len,
+		       const struct telem_key *key, const unsigned char **out, size_t *out_len,
 		       unsigned char hash[SHA256_LEN])
 {
 	Customs__Batch b = CUSTOMS__BATCH__INIT;
-	struct batch_parts parts = { 0 };
-	unsigned char *bytes = NULL;
 	size_t len;
 	int err;
 
@@ -492,24 +514,43 @@ int telem_build_signed(const struct telem_node *node, const struct telem_link *l
 	b.events_lost = iv->events_lost;
 	b.events_ratelimited = iv->events_ratelimited;
 	b.meter_overflow = iv->meter_overflow;
-	err = build_parts(&parts, &b, iv, drops, n_drops, telem_now_ns());
+	err = build_parts(p, &b, iv, drops, n_drops, telem_now_ns());
 	if (err)
-		goto cleanup;
+		return err;
 	len = customs__batch__get_packed_size(&b);
-	if (len > TELEM_MAX_MSG - 256) {
-		err = -E2BIG;
-		goto cleanup;
+	if (len > TELEM_MAX_MSG - 256)
+		return -E2BIG;
+	if (grow((void **)&p->bytes, &p->cap_bytes, len + 1, 1))
+		return -ENOMEM;
+	customs__batch__pack(&b, p->bytes);
+	err = sign_envelope(p, len, key, out_len, hash);
+	if (!err)
+		*out = p->out;
+	return err;
+}
+
+int telem_build_signed(const struct telem_node *node, const struct telem_link *link,
+		       const struct interval_record *iv,
+		       const struct telem_drop *drops, size_t n_drops,
+		       const struct telem_key *key,
+		       unsigned char **out, size_t *out_len,
+		       unsigned char hash[SHA256_LEN])
+{
+	struct telem_builder b = { 0 };
+	const unsigned char *signed_bytes;
+	int err;
+
+	*out = NULL;
+	err = telem_builder_sign(&b, node, link, iv, drops, n_drops, key, &signed_bytes, out_len,
+				 hash);
+	if (!err) {
+		*out = malloc(*out_len);
+		if (*out)
+			memcpy(*out, signed_bytes, *out_len);
+		else
+			err = -ENOMEM;
 	}
-	bytes = malloc(len ? len : 1);
-	if (!bytes) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	customs__batch__pack(&b, bytes);
-	err = sign_envelope(bytes, len, key, out, out_len, hash);
-cleanup:
-	free(bytes);
-	batch_parts_free(&parts);
+	telem_builder_free(&b);
 	return err;
 }
 

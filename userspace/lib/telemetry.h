@@ -38,6 +38,8 @@ struct telem_key {
 };
 
 int telem_key_generate(struct telem_key *k);
+/* The key of a fixed 32-byte seed: for fuzzing and reproducible fixtures only. */
+int telem_key_from_seed(struct telem_key *k, const unsigned char seed[32]);
 /* PEM files: PKCS#8 private key, or SubjectPublicKeyInfo public key. */
 int telem_key_load_private(struct telem_key *k, const char *path);
 int telem_key_load_public(struct telem_key *k, const char *path);
@@ -85,10 +87,29 @@ struct telem_drop {
 };
 
 /*
- * Builds the Batch for one interval, signs it, and returns the SignedBatch
- * bytes in *out (malloc'd, caller frees) and their SHA-256 in hash, which
- * is the next batch's prev_hash.
+ * Scratch space for building batches, kept between intervals so a large
+ * batch does not fault in fresh pages every time. Zero-initialise it.
  */
+struct telem_builder {
+	void *counters, *counter_ptrs, *events, *event_ptrs, *drops, *codes;
+	size_t cap_counters, cap_counter_ptrs, cap_events, cap_event_ptrs, cap_drops, cap_codes;
+	unsigned char *bytes, *out;
+	size_t cap_bytes, cap_out;
+};
+
+/*
+ * Builds the Batch for one interval and signs it: *out points to the
+ * SignedBatch bytes inside the builder (valid until its next use), hash
+ * gets their SHA-256, which is the next batch's prev_hash.
+ */
+int telem_builder_sign(struct telem_builder *b, const struct telem_node *node,
+		       const struct telem_link *link, const struct interval_record *iv,
+		       const struct telem_drop *drops, size_t n_drops,
+		       const struct telem_key *key, const unsigned char **out, size_t *out_len,
+		       unsigned char hash[SHA256_LEN]);
+void telem_builder_free(struct telem_builder *b);
+
+/* The same with a one-off builder; *out is malloc'd, the caller frees it. */
 int telem_build_signed(const struct telem_node *node, const struct telem_link *link,
 		       const struct interval_record *iv,
 		       const struct telem_drop *drops, size_t n_drops,

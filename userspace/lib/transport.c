@@ -41,6 +41,8 @@ int bytebuf_add(struct bytebuf *b, const void *p, size_t n)
 	unsigned char *d;
 	size_t cap;
 
+	if (!n)
+		return 0;
 	if (b->off && b->off == b->len) {
 		b->off = 0;
 		b->len = 0;
@@ -157,12 +159,15 @@ int frame_put(struct bytebuf *out, const Customs__Frame *f)
 
 int frame_take(struct bytebuf *in, size_t max, Customs__Frame **f)
 {
-	const unsigned char *p = in->data + in->off;
+	const unsigned char *p;
 	size_t have = bytebuf_pending(in), used;
 	__u64 n;
 	int err;
 
 	*f = NULL;
+	if (!have)
+		return 0;
+	p = in->data + in->off;
 	err = telem_varint_get(p, have, &n, &used);
 	if (err == -EAGAIN)
 		return 0;
@@ -301,28 +306,38 @@ void tclient_pollfd(const struct tclient *c, int *fd, short *events, int *timeou
 	}
 }
 
+/*
+ * Each attempt takes the next address the name resolves to, so a name
+ * with an unreachable first address (say ::1 for a v4-only collector)
+ * still connects on a later attempt.
+ */
 static int start_connect(struct tclient *c, __u64 now_ms)
 {
-	struct addrinfo hints = { 0 }, *ai = NULL;
+	struct addrinfo hints = { 0 }, *list = NULL, *ai;
+	unsigned n = 0, i;
 	int fd, one = 1, rc;
 
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
-	rc = getaddrinfo(c->host, c->port, &hints, &ai);
-	if (rc || !ai) {
+	rc = getaddrinfo(c->host, c->port, &hints, &list);
+	if (rc || !list) {
 		tclient_disconnect(c, now_ms, gai_strerror(rc));
 		return 0;
 	}
+	for (ai = list; ai; ai = ai->ai_next)
+		n++;
+	for (ai = list, i = c->attempts++ % n; i; i--)
+		ai = ai->ai_next;
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		freeaddrinfo(ai);
+		freeaddrinfo(list);
 		tclient_disconnect(c, now_ms, strerror(errno));
 		return 0;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->fd = fd;
 	rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
+	freeaddrinfo(list);
 	if (rc && errno != EINPROGRESS) {
 		tclient_disconnect(c, now_ms, strerror(errno));
 		return 0;
@@ -397,6 +412,7 @@ static int do_handshake(struct tclient *c, __u64 now_ms)
 	int rc = SSL_do_handshake(c->ssl);
 
 	if (rc == 1) {
+		c->attempts--;	/* stay with the address that worked */
 		c->state = TCLIENT_READY;
 		c->want_write = false;
 		c->backoff_ms = c->backoff_min_ms;

@@ -68,6 +68,7 @@ struct tclient {
 	struct bytebuf out;
 	struct bytebuf in;
 	unsigned long connects;	/* handshakes completed */
+	unsigned attempts;	/* picks the address to try next */
 	char last_error[256];
 };
 
