@@ -306,6 +306,8 @@ struct batch_parts {
 	Customs__Event *events;
 	Customs__Event **event_ptrs;
 	Customs__SpoolDrop *drops;
+	Customs__GuaranteeStatus *guarantees;
+	Customs__GuaranteeStatus **guarantee_ptrs;
 	char (*codes)[COUNTRY_STRLEN];
 };
 
@@ -316,6 +318,8 @@ static void batch_parts_free(struct batch_parts *p)
 	free(p->events);
 	free(p->event_ptrs);
 	free(p->drops);
+	free(p->guarantees);
+	free(p->guarantee_ptrs);
 	free(p->codes);
 }
 
@@ -367,20 +371,70 @@ static void fill_event(Customs__Event *e, const struct interval_event *ie,
 	e->dport = r->dport;
 }
 
+static void fill_notice(Customs__Event *e, const struct interval_notice *n,
+			char code[COUNTRY_STRLEN])
+{
+	customs__event__init(e);
+	country_str(n->country, code);
+	e->kind = (Customs__EventKind)n->kind;
+	e->unix_ns = n->unix_ns;
+	e->model = (char *)n->model;
+	e->country = code;
+	e->guarantee = (char *)n->guarantee;
+	e->detail = (char *)n->detail;
+}
+
+static void fill_guarantee(Customs__GuaranteeStatus *g, const struct interval_guarantee *ig,
+			   char code[COUNTRY_STRLEN])
+{
+	customs__guarantee_status__init(g);
+	country_str(ig->country, code);
+	g->guarantee_id = (char *)ig->guarantee;
+	g->country = code;
+	g->model = (char *)ig->model;
+	g->attempts = ig->attempts;
+	g->established = ig->established;
+	g->refusals = ig->refusals;
+	g->denied = ig->denied;
+	g->resets = ig->resets;
+	g->bytes = ig->bytes;
+	g->availability = ig->availability;
+	g->target = ig->target;
+	g->state = (Customs__GuaranteeState)ig->state;
+	g->revocation_ref = (char *)ig->revocation_ref;
+}
+
+static bool notice_ok(const struct interval_notice *n)
+{
+	return name_ok(n->guarantee) && name_ok(n->model) &&
+	       memchr(n->detail, '\0', sizeof(n->detail));
+}
+
+static bool guarantee_ok(const struct interval_guarantee *g)
+{
+	return name_ok(g->guarantee) && name_ok(g->model) &&
+	       memchr(g->revocation_ref, '\0', sizeof(g->revocation_ref));
+}
+
 static int build_parts(struct batch_parts *p, Customs__Batch *b,
 		       const struct interval_record *iv,
 		       const struct telem_drop *drops, size_t n_drops, __u64 now)
 {
-	size_t i, n_ev = iv->n_events + n_drops;
+	size_t i, n_ev = iv->n_events + iv->n_notices + n_drops;
+	size_t n_codes = iv->n_counters + iv->n_events + iv->n_notices + iv->n_guarantees;
+	size_t at;
 
 	p->counters = calloc(iv->n_counters ? iv->n_counters : 1, sizeof(*p->counters));
 	p->counter_ptrs = calloc(iv->n_counters ? iv->n_counters : 1, sizeof(*p->counter_ptrs));
 	p->events = calloc(n_ev ? n_ev : 1, sizeof(*p->events));
 	p->event_ptrs = calloc(n_ev ? n_ev : 1, sizeof(*p->event_ptrs));
 	p->drops = calloc(n_drops ? n_drops : 1, sizeof(*p->drops));
-	p->codes = calloc(iv->n_counters + iv->n_events + 1, sizeof(*p->codes));
+	p->guarantees = calloc(iv->n_guarantees ? iv->n_guarantees : 1, sizeof(*p->guarantees));
+	p->guarantee_ptrs = calloc(iv->n_guarantees ? iv->n_guarantees : 1,
+				   sizeof(*p->guarantee_ptrs));
+	p->codes = calloc(n_codes + 1, sizeof(*p->codes));
 	if (!p->counters || !p->counter_ptrs || !p->events || !p->event_ptrs ||
-	    !p->drops || !p->codes)
+	    !p->drops || !p->guarantees || !p->guarantee_ptrs || !p->codes)
 		return -ENOMEM;
 	for (i = 0; i < iv->n_counters; i++) {
 		const struct interval_counter *ic = &iv->counters[i];
@@ -398,8 +452,22 @@ static int build_parts(struct batch_parts *p, Customs__Batch *b,
 		fill_event(&p->events[i], ie, p->codes[iv->n_counters + i]);
 		p->event_ptrs[i] = &p->events[i];
 	}
+	at = iv->n_counters + iv->n_events;
+	for (i = 0; i < iv->n_notices; i++) {
+		if (!notice_ok(&iv->notices[i]))
+			return -EINVAL;
+		fill_notice(&p->events[iv->n_events + i], &iv->notices[i], p->codes[at + i]);
+		p->event_ptrs[iv->n_events + i] = &p->events[iv->n_events + i];
+	}
+	at += iv->n_notices;
+	for (i = 0; i < iv->n_guarantees; i++) {
+		if (!guarantee_ok(&iv->guarantees[i]))
+			return -EINVAL;
+		fill_guarantee(&p->guarantees[i], &iv->guarantees[i], p->codes[at + i]);
+		p->guarantee_ptrs[i] = &p->guarantees[i];
+	}
 	for (i = 0; i < n_drops; i++) {
-		Customs__Event *e = &p->events[iv->n_events + i];
+		Customs__Event *e = &p->events[iv->n_events + iv->n_notices + i];
 
 		customs__spool_drop__init(&p->drops[i]);
 		p->drops[i].epoch = drops[i].epoch;
@@ -411,8 +479,10 @@ static int build_parts(struct batch_parts *p, Customs__Batch *b,
 		e->kind = CUSTOMS__EVENT_KIND__EVENT_SPOOL_DROP;
 		e->unix_ns = now;
 		e->spool_drop = &p->drops[i];
-		p->event_ptrs[iv->n_events + i] = e;
+		p->event_ptrs[iv->n_events + iv->n_notices + i] = e;
 	}
+	b->n_guarantees = iv->n_guarantees;
+	b->guarantees = p->guarantee_ptrs;
 	b->n_counters = iv->n_counters;
 	b->counters = p->counter_ptrs;
 	b->n_events = n_ev;
