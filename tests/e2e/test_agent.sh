@@ -22,22 +22,7 @@ SRV=198.18.0.1 AE=192.0.2.2 IR=203.0.113.2 KP=198.51.100.2
 PORT=5300 N=40 SIZE=512 L3=$((20 + 8 + SIZE))
 METRICS=127.0.0.1:19462
 
-lab_ns a
-lab_ns b
-lab_link a cs-a $SRV/24 b cs-b 198.18.0.2/24
-for ip in $AE $IR $KP; do
-	lab_in b ip addr add $ip/32 dev cs-b
-	lab_in a ip route add $ip/32 dev cs-a
-done
-# Only our datagrams cross the link: permanent neighbours, no IPv6 chatter.
-lab_in a ip link set cs-a address 02:00:00:00:00:0a
-lab_in b ip link set cs-b address 02:00:00:00:00:0b
-lab_in b ip neigh replace $SRV lladdr 02:00:00:00:00:0a dev cs-b nud permanent
-for ip in $AE $IR $KP 198.18.0.2; do
-	lab_in a ip neigh replace $ip lladdr 02:00:00:00:00:0b dev cs-a nud permanent
-done
-lab_in b sysctl -qw net.ipv6.conf.cs-b.disable_ipv6=1
-lab_in a sysctl -qw net.ipv6.conf.cs-a.disable_ipv6=1
+lab_serving_pair $SRV $AE $IR $KP
 mkdir -p "$LAB_CG/m1"
 
 cat >"$LAB_TMP/overrides.txt" <<EOF
@@ -102,32 +87,15 @@ metrics:
   listen: $METRICS
 EOF
 
-ctl() { "$B/customsctl" "$1" --socket "$LAB_TMP/ctl.sock" "${@:2}"; }
-start_agent() {
-	lab_bg a customsd "$B/customsd" --config "$LAB_TMP/agent.yaml"
-	AGENT=$LAB_LAST_PID
-	lab_wait 20 ctl status || { cat "$LAB_TMP/customsd.log"; lab_fail "customsd did not come up"; }
-}
+ctl() { lab_ctl "$@"; }
+start_agent() { lab_start_agent; AGENT=$LAB_AGENT; }
 send() { # SRC COUNT -> exit status of the client
 	lab_in b "$B/customs-lab-client" udp --src "$1" --dst $SRV:$PORT --count "$2" --size $SIZE >/dev/null
 }
-stat_of() { # TENANT COUNTRY LAYER VERDICT FIELD  (ingress)
-	ctl stats --json | jq --arg t "$1" --arg c "$2" --arg l "$3" --arg v "$4" --arg f "$5" \
-		'[.[] | select(.tenant==$t and .country==$c and .direction=="ingress" and .layer==$l and .verdict==$v) | .[$f]] | add // 0'
-}
-# Counts only grow, and reach the totals within an interval or two (more
-# on a loaded machine): wait up to 15 s for the exact figure.
 expect() { # WANT LABEL TENANT COUNTRY LAYER VERDICT FIELD
-	local want=$1 label=$2 got limit=$(( $(date +%s) + 15 ))
+	local want=$1 label=$2
 	shift 2
-	while got=$(stat_of "$@"); [ "$got" != "$want" ]; do
-		if [ "$(date +%s)" -ge "$limit" ]; then
-			echo "--- customsd log"; tail -n 30 "$LAB_TMP/customsd.log"
-			lab_fail "$label: got $got, expected $want"
-		fi
-		sleep 0.2
-	done
-	echo "ok: $label = $want"
+	lab_expect "$want" "$label" lab_stat "$@"
 }
 
 lab_say "agent up, traffic counted exactly"

@@ -123,3 +123,100 @@ lab_cleanup() {
 	fi
 	[ -n "${LAB_KEEP_TMP:-}" ] || rm -rf "$LAB_TMP"
 }
+
+# A serving host (namespace a, cs-a, SRV/24) and a client host (namespace
+# b, cs-b) holding extra source addresses, one per country the test
+# places; only the test's packets cross the link: permanent neighbours and
+# no IPv6, so interface and customs counts can be compared.
+lab_serving_pair() { # SRV CLIENT_IP...
+	local srv=$1 ip
+	shift
+	lab_ns a
+	lab_ns b
+	lab_link a cs-a "$srv/24" b cs-b "${srv%.*}.2/24"
+	lab_in a ip link set cs-a address 02:00:00:00:00:0a
+	lab_in b ip link set cs-b address 02:00:00:00:00:0b
+	lab_in b ip neigh replace "$srv" lladdr 02:00:00:00:00:0a dev cs-b nud permanent
+	lab_in a ip neigh replace "${srv%.*}.2" lladdr 02:00:00:00:00:0b dev cs-a nud permanent
+	for ip in "$@"; do
+		lab_in b ip addr add "$ip/32" dev cs-b
+		lab_in a ip route add "$ip/32" dev cs-a
+		lab_in a ip neigh replace "$ip" lladdr 02:00:00:00:00:0b dev cs-a nud permanent
+	done
+	lab_in b sysctl -qw net.ipv6.conf.cs-b.disable_ipv6=1
+	lab_in a sysctl -qw net.ipv6.conf.cs-a.disable_ipv6=1
+}
+
+# customsd in namespace a with $LAB_TMP/agent.yaml; its control socket
+# must be $LAB_TMP/ctl.sock. Sets LAB_AGENT.
+lab_ctl() { "$LAB_BUILD/customsctl" "$1" --socket "$LAB_TMP/ctl.sock" "${@:2}"; }
+lab_start_agent() {
+	lab_bg a customsd "$LAB_BUILD/customsd" --config "$LAB_TMP/agent.yaml"
+	LAB_AGENT=$LAB_LAST_PID
+	lab_wait 20 lab_ctl status || {
+		cat "$LAB_TMP/customsd.log"
+		lab_fail "customsd did not come up"
+	}
+}
+
+# One figure of `customsctl stats --json`, summed: ingress unless DIR given.
+lab_stat() { # TENANT COUNTRY LAYER VERDICT FIELD [DIR]
+	lab_ctl stats --json | jq --arg t "$1" --arg c "$2" --arg l "$3" --arg v "$4" \
+		--arg f "$5" --arg d "${6:-ingress}" \
+		'[.[] | select(.tenant==$t and .country==$c and .direction==$d and .layer==$l and .verdict==$v) | .[$f]] | add // 0'
+}
+
+# Waits up to 15 s for a command's output to be exactly WANT: counts only
+# grow and reach the totals within an interval or two (more when loaded).
+lab_expect() { # WANT LABEL cmd...
+	local want=$1 label=$2 got limit=$(( $(date +%s) + 15 ))
+	shift 2
+	while got=$("$@"); [ "$got" != "$want" ]; do
+		if [ "$(date +%s)" -ge "$limit" ]; then
+			echo "--- customsctl status"
+			lab_ctl status 2>&1 | head -n 20
+			echo "--- customsd log"
+			tail -n 30 "$LAB_TMP/customsd.log"
+			lab_fail "$label: got $got, expected $want"
+		fi
+		sleep 0.2
+	done
+	echo "ok: $label = $want"
+}
+
+# A CA, a collector certificate for 127.0.0.1 and a client certificate for
+# NODE, all Ed25519, in DIR (ca.crt, server.{crt,key}, client.{crt,key}).
+lab_certs() { # DIR NODE
+	(
+		set -e
+		cd "$1"
+		exec >openssl.log 2>&1
+		openssl req -x509 -newkey ed25519 -nodes -keyout ca.key -out ca.crt \
+			-subj /CN=customs-lab-ca -days 1
+		printf 'subjectAltName=IP:127.0.0.1\n' >san.ext
+		openssl req -newkey ed25519 -nodes -keyout server.key -out server.csr -subj /CN=collector
+		openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+			-out server.crt -days 1 -extfile san.ext
+		openssl req -newkey ed25519 -nodes -keyout client.key -out client.csr -subj "/CN=$2"
+		openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+			-out client.crt -days 1
+	) || lab_fail "openssl failed (see $1/openssl.log)"
+}
+
+# customs-collector in namespace NS on 127.0.0.1:PORT, trusting the node
+# keys in DIR/keys, storing in DIR/store.db; certificates from lab_certs.
+lab_start_collector() { # NS DIR PORT
+	cat >"$2/collector.yaml" <<EOC
+listen: 127.0.0.1:$3
+tls:
+  cert: $2/server.crt
+  key: $2/server.key
+  ca: $2/ca.crt
+keys: $2/keys
+store: $2/store.db
+EOC
+	lab_bg "$1" collector "$LAB_BUILD/customs-collector" serve --config "$2/collector.yaml"
+	LAB_COLLECTOR=$LAB_LAST_PID
+	lab_wait 10 lab_in "$1" bash -c "ss -tln | grep -q 127.0.0.1:$3" ||
+		lab_fail "customs-collector did not start (see $LAB_TMP/collector.log)"
+}

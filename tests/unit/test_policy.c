@@ -225,6 +225,11 @@ static void guarantee_errors(void **state)
 		     "t.yaml:4:24: error: this rule breaks guarantee \"ae-access\": tier \"closed\" ingress default: deny, so AE cannot reach model \"m1\"\n"
 		     "t.yaml:8:5: note: guarantee \"ae-access\" is declared here; only a revocation can override it",
 		     "broken by a tier default");
+	expect_error("node: {country: AE}\ntiers:\n  closed:\n    ingress: {default: allow}\n"
+		     "    egress: {default: deny}\nmodels: [{name: m1, tier: closed}]\n" GUARANTEE,
+		     "t.yaml:5:23: error: this rule breaks guarantee \"ae-access\": tier \"closed\" egress default: deny, so model \"m1\" cannot answer AE\n"
+		     "t.yaml:8:5: note: guarantee \"ae-access\" is declared here; only a revocation can override it",
+		     "broken on the way back (egress)");
 	expect_error(HEAD GUARANTEE "revocations:\n  - {guarantee: ae-acess, reason: r, reference: x, effective: 2027-01-01}\n",
 		     "t.yaml:22:5: error: revocation of unknown guarantee \"ae-acess\" (did you mean \"ae-access\"?)",
 		     "revocation of unknown guarantee");

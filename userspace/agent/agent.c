@@ -77,7 +77,7 @@ static int ensure_dir(const char *path)
 	return 0;
 }
 
-static int attach_all(struct agent *a)
+int agent_attach_all(struct agent *a)
 {
 	int i, err = 0;
 
@@ -129,7 +129,7 @@ int agent_start(struct agent *a)
 	rc = agent_geo_commit(a) ?: agent_policy_commit(a);
 	if (rc)
 		return rc;
-	rc = attach_all(a);
+	rc = agent_attach_all(a);
 	if (rc)
 		return rc;
 	snprintf(path, sizeof(path), "%s/totals", a->cfg.state_dir);
@@ -141,6 +141,7 @@ int agent_start(struct agent *a)
 			n_recovered);
 	agent_interval_begin(a, recovered, n_recovered);
 	free(recovered);
+	agent_guarantees_begin(a);
 	rc = dp_events_open(a->dp, on_kernel_event, a);
 	if (!rc)
 		rc = control_server_open(&a->ctl, a->cfg.control_socket, agent_control, a);
@@ -176,6 +177,9 @@ int agent_reload(struct agent *a, char *err, size_t errlen)
 		agent_policy_discard(a);
 		agent_geo_discard(a);
 		a->health.reloads_failed++;
+		/* A refused policy is itself on the record, signed. */
+		agent_notice(a, NOTICE_POLICY_REFUSED, NULL, NULL, COUNTRY_ZZ, "reload refused: %s",
+			     err[0] ? err : strerror(-rc));
 		snprintf(a->health.last_reload_error, sizeof(a->health.last_reload_error),
 			 "%s", err[0] ? err : strerror(-rc));
 		pr_warn("reload refused, the previous policy and geo data stay in force: %s\n",
@@ -203,6 +207,7 @@ static void do_interval(struct agent *a)
 		return;
 	}
 	dp_stats_read(a->dp, a->health.kernel_stats);
+	agent_guarantees_interval(a, recs, n);
 	agent_interval_end(a, recs, n);
 	free(a->last_interval);
 	a->last_interval = recs;
@@ -270,6 +275,7 @@ void agent_stop(struct agent *a)
 	agent_geo_discard(a);
 	agent_policy_free(a);
 	agent_geo_free(a);
+	agent_guarantees_free(a);
 	free(a->last_interval);
 	free(a->pending_events);
 }

@@ -149,6 +149,8 @@ static int render_status(struct agent *a, bool json, struct strbuf *out)
 		agent_geo_status(a, out, true);
 		strbuf_puts(out, ", \"telemetry\": ");
 		agent_telemetry_status(a, out, true);
+		strbuf_puts(out, ", \"guarantees\": ");
+		agent_guarantees_status(a, out, true);
 		strbuf_printf(out, ", \"intervals\": %llu, \"last_interval_unix_ns\": %llu, "
 			      "\"last_interval_us\": %llu, \"reloads_ok\": %llu, "
 			      "\"reloads_failed\": %llu, \"counters\": %zu",
@@ -176,6 +178,8 @@ static int render_status(struct agent *a, bool json, struct strbuf *out)
 		agent_geo_status(a, out, false);
 		strbuf_puts(out, "\ntelemetry:    ");
 		agent_telemetry_status(a, out, false);
+		strbuf_puts(out, "\nguarantees:");
+		agent_guarantees_status(a, out, false);
 		strbuf_printf(out, "\nintervals:    %llu (last took %llu us)\n"
 			      "reloads:      %llu ok, %llu failed\ncounters:     %zu\n",
 			      (unsigned long long)a->health.intervals,

@@ -4,8 +4,11 @@
 #define CUSTOMS_AGENT_PARTS_H
 
 #include <poll.h>
+#include <stdint.h>
 
 #include "agent.h"
+
+struct policy;
 
 __u64 unix_ns(void);
 
@@ -17,9 +20,16 @@ void agent_policy_free(struct agent *a);
 __u32 agent_policy_model_count(const struct agent *a);
 void agent_policy_status(const struct agent *a, struct strbuf *out, bool json);
 void agent_policy_hash(const struct agent *a, __u8 out[INTERVAL_HASH_LEN]);
+/*
+ * Compares every access row in the kernel with what the live policy puts
+ * there, rewrites those that differ, and describes them in report (may be
+ * NULL); returns how many rows differed.
+ */
+int agent_policy_verify_rows(struct agent *a, struct strbuf *report);
+/* A guarantee covering a cell the last verify restored, or NULL. */
+const char *agent_policy_drift_guarantee(const struct agent *a);
 /* Lists tenant cgroups created since the policy was applied. */
 int agent_policy_refresh(struct agent *a);
-struct policy;
 const struct policy *agent_policy_live(const struct agent *a);
 __u32 agent_policy_stable_model(const struct agent *a, __u32 model);
 
@@ -32,6 +42,27 @@ void agent_geo_status(const struct agent *a, struct strbuf *out, bool json);
 void agent_geo_hash(const struct agent *a, __u8 out[INTERVAL_HASH_LEN]);
 /* 0 when the kernel holds the table we installed, -EBADMSG when not. */
 int agent_geo_verify(struct agent *a);
+/* Installs the live table again (drift repair). */
+int agent_geo_reinstall(struct agent *a);
+
+/* agent.c: attach (or re-attach) every program the configuration names. */
+int agent_attach_all(struct agent *a);
+
+/* agent_guarantee.c: revocations, drift watch, measured service, notices. */
+void agent_notice(struct agent *a, enum interval_notice_kind kind, const char *guarantee,
+		  const char *model, __u16 country, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+/* The row the kernel should hold: the policy's, with pending revocations held back. */
+void agent_effective_row(const struct policy *p, __u32 model, enum direction dir,
+			 int64_t now, struct access_row *out);
+void agent_guarantees_begin(struct agent *a);
+void agent_guarantees_interval(struct agent *a, const struct meter_record *recs, size_t n);
+/* Puts the pending notices and the interval's guarantee records in rec. */
+void agent_guarantees_take(struct agent *a, struct interval_record *rec);
+/* The notices taken went out: forget them. */
+void agent_guarantees_sent(struct agent *a);
+void agent_guarantees_status(const struct agent *a, struct strbuf *out, bool json);
+void agent_guarantees_free(struct agent *a);
 
 /* agent_control.c: control requests, metrics, events. */
 bool agent_control(void *ctx, int fd, __u16 type, __u32 flags);

@@ -81,10 +81,16 @@ void agent_telemetry_submit(struct agent *a, const struct interval_record *rec)
 
 void agent_telemetry_pollfd(const struct agent *a, struct pollfd *pfd, int *timeout_ms)
 {
+	int mine = -1;
+
 	pfd->fd = -1;
 	pfd->events = 0;
-	if (a->exporter)
-		exporter_pollfd(a->exporter, pfd, timeout_ms);
+	if (!a->exporter)
+		return;
+	/* The exporter says its own deadline (-1: none); the sooner one wins. */
+	exporter_pollfd(a->exporter, pfd, &mine);
+	if (mine >= 0 && (*timeout_ms < 0 || mine < *timeout_ms))
+		*timeout_ms = mine;
 }
 
 void agent_telemetry_step(struct agent *a)

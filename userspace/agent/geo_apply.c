@@ -110,6 +110,16 @@ int agent_geo_verify(struct agent *a)
 	return memcmp(live, a->geo->info.hash, SHA256_LEN) ? -EBADMSG : 0;
 }
 
+int agent_geo_reinstall(struct agent *a)
+{
+	struct geo_maps maps;
+
+	if (!a->geo || !a->geo->live)
+		return 0;
+	maps = GEO_MAPS(dp_skeleton(a->dp));
+	return geo_kernel_install(&maps, a->geo->live);
+}
+
 void agent_geo_status(const struct agent *a, struct strbuf *out, bool json)
 {
 	const struct geo_table_info *gi;

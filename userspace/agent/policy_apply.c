@@ -19,7 +19,9 @@
 #include <time.h>
 
 #include "agent.h"
+#include "abi_names.h"
 #include "agent_parts.h"
+#include "country.h"
 #include "log.h"
 #include "names.h"
 #include "policy.h"
@@ -43,6 +45,7 @@ struct agent_policy {
 	struct applied next;
 	struct cgroup_entry *cgroups;	/* what the tenant map holds for us */
 	size_t n_cgroups, cap_cgroups;
+	const char *drift_guarantee;	/* of the last verify, or NULL */
 };
 
 static void applied_free(struct applied *ap)
@@ -218,27 +221,126 @@ static int sync_tenants(struct agent *a, const struct applied *ap)
 	return 0;
 }
 
+/* For each stable model id the matrix has, the policy's model id (0: none). */
+static __u32 *rows_of(struct agent *a, const struct applied *ap, __u32 *cap)
+{
+	__u32 m, *row_of;
+
+	*cap = dp_models(a->dp);
+	row_of = calloc((size_t)*cap + 1, sizeof(*row_of));
+	if (!row_of)
+		return NULL;
+	for (m = 1; m < ap->n_models; m++)
+		if (ap->model_id[m] <= *cap)
+			row_of[ap->model_id[m]] = m;
+	return row_of;
+}
+
 /*
  * Every row the matrix has: the policy's models at their stable ids, and
- * the unknown model's verdicts for ids the policy no longer uses.
+ * the unknown model's verdicts for ids the policy no longer uses; cells of
+ * a guarantee whose revocation is not yet effective stay as promised.
  */
 static int write_rows(struct agent *a, const struct applied *ap)
 {
-	__u32 cap = dp_models(a->dp), m, *row_of;
+	int64_t now = (int64_t)time(NULL);
+	struct access_row row;
+	__u32 cap, m, *row_of;
 	int d, rc = 0;
 
-	row_of = calloc((size_t)cap + 1, sizeof(*row_of));
+	row_of = rows_of(a, ap, &cap);
 	if (!row_of)
 		return -ENOMEM;
-	for (m = 1; m < ap->n_models; m++)
-		if (ap->model_id[m] <= cap)
-			row_of[ap->model_id[m]] = m;
 	for (m = 0; !rc && m <= cap; m++)
-		for (d = 0; !rc && d < DIR_MAX; d++)
-			rc = dp_set_access_row(a->dp, m, d,
-					       policy_access_row(ap->policy, row_of[m], d));
+		for (d = 0; !rc && d < DIR_MAX; d++) {
+			agent_effective_row(ap->policy, row_of[m], d, now, &row);
+			rc = dp_set_access_row(a->dp, m, d, &row);
+		}
 	free(row_of);
 	return rc;
+}
+
+/* The first guarantee covering a cell that differs, for the notice. */
+static const char *guarantee_of(const struct policy *p, __u32 model,
+				const struct access_row *found, const struct access_row *want)
+{
+	struct policy_guarantee_status st;
+	size_t i;
+	__u16 c;
+
+	if (!model)
+		return NULL;
+	for (c = 0; c < ACCESS_ROW_LEN; c++) {
+		if (found->verdict[c] == want->verdict[c])
+			continue;
+		for (i = 0; i < policy_guarantee_count(p); i++)
+			if (policy_guarantee_covers(p, i, model, c) &&
+			    !policy_guarantee_eval(p, i, 0, &st))
+				return st.name;
+	}
+	return NULL;
+}
+
+static void note_cells(struct strbuf *report, const char *model, enum direction d,
+		       const struct access_row *found, const struct access_row *want,
+		       int *listed)
+{
+	char cc[COUNTRY_STRLEN];
+	__u16 c;
+
+	for (c = 0; c < ACCESS_ROW_LEN; c++) {
+		if (found->verdict[c] == want->verdict[c])
+			continue;
+		if ((*listed)++ < 8) {
+			country_str(c, cc);
+			strbuf_printf(report, "%s%s %s %s: %s restored to %s",
+				      *listed > 1 ? "; " : "", model, direction_name(d), cc,
+				      found->verdict[c] < VERDICT_MAX ?
+				      verdict_name(found->verdict[c]) : "invalid",
+				      verdict_name(want->verdict[c]));
+		}
+	}
+}
+
+int agent_policy_verify_rows(struct agent *a, struct strbuf *report)
+{
+	struct agent_policy *ps = a->policy;
+	int64_t now = (int64_t)time(NULL);
+	struct access_row want, found;
+	__u32 cap, m, *row_of;
+	int d, listed = 0, bad = 0;
+	char buf[16];
+
+	if (!ps || !ps->live.policy)
+		return 0;
+	row_of = rows_of(a, &ps->live, &cap);
+	if (!row_of)
+		return -ENOMEM;
+	ps->drift_guarantee = NULL;
+	for (m = 0; m <= cap; m++)
+		for (d = 0; d < DIR_MAX; d++) {
+			agent_effective_row(ps->live.policy, row_of[m], d, now, &want);
+			if (!dp_get_access_row(a->dp, m, d, &found) &&
+			    !memcmp(&want, &found, sizeof(want)))
+				continue;
+			bad++;
+			if (report)
+				note_cells(report, name_of_model(&a->names, m, buf, sizeof(buf)), d,
+					   &found, &want, &listed);
+			if (!ps->drift_guarantee)
+				ps->drift_guarantee = guarantee_of(ps->live.policy, row_of[m], &found,
+								   &want);
+			dp_set_access_row(a->dp, m, d, &want);
+		}
+	if (report && listed > 8)
+		strbuf_printf(report, "; and %d more cells", listed - 8);
+	free(row_of);
+	return bad;
+}
+
+const char *agent_policy_drift_guarantee(const struct agent *a)
+{
+	return a->policy ? a->policy->drift_guarantee : NULL;
 }
 
 static bool endpoint_in(const struct policy *p, const struct endpoint_key *k)

@@ -51,6 +51,7 @@ struct report {
 	struct strbuf problems;
 	size_t n_gaps, n_problems;
 	bool verified;
+	bool guarantees;			/* --guarantees */
 };
 
 static int add_traffic(struct report *r, const Customs__Counter *c)
@@ -428,11 +429,43 @@ static void render_json(struct strbuf *o, const struct report *r)
 	strbuf_puts(o, "\n  ]\n}\n");
 }
 
+static int cmp_batch_time(const void *x, const void *y)
+{
+	const Customs__Batch *a = *(const Customs__Batch *const *)x;
+	const Customs__Batch *b = *(const Customs__Batch *const *)y;
+
+	if (a->start_unix_ns != b->start_unix_ns)
+		return a->start_unix_ns < b->start_unix_ns ? -1 : 1;
+	return strcmp(a->node_id, b->node_id);
+}
+
+static int render_guarantees(struct strbuf *o, struct report *r, bool json)
+{
+	struct audit_guarantee_input in = { .n = r->n_dec, .n_gaps = r->n_gaps };
+	size_t i;
+	int err;
+
+	in.batches = calloc(r->n_dec ? r->n_dec : 1, sizeof(*in.batches));
+	if (!in.batches)
+		return -ENOMEM;
+	for (i = 0; i < r->n_dec; i++)
+		in.batches[i] = r->dec[i].batch;
+	qsort(in.batches, in.n, sizeof(*in.batches), cmp_batch_time);
+	err = audit_render_guarantees(o, &in, json);
+	if (!json && r->n_gaps)
+		strbuf_printf(o, "Gaps\n%s", strbuf_str(&r->gaps));
+	free(in.batches);
+	return err;
+}
+
 static void report_usage(FILE *out)
 {
 	fprintf(out, "Usage: customs-audit report (BUNDLE | --store DB) [--keys DIR] [--from T] [--to T]\n"
 		     "                            [--country CC] [--node N] [--format text|json|csv]\n"
-		     "T is unix seconds or YYYY-MM-DDTHH:MM:SSZ. --keys also checks every signature.\n");
+		     "                            [--guarantees]\n"
+		     "T is unix seconds or YYYY-MM-DDTHH:MM:SSZ. --keys also checks every signature.\n"
+		     "--guarantees: per guarantee, availability against the target, breached\n"
+		     "intervals, drift, refused policies, revocations and gaps (text or json).\n");
 }
 
 struct store_buf {
@@ -510,13 +543,15 @@ static int run_report(struct report *r, const unsigned char *buf, size_t len,
 	}
 	merge_traffic(r);
 	strbuf_init(&out);
-	if (fmt == FMT_JSON)
+	if (r->guarantees)
+		err = render_guarantees(&out, r, fmt == FMT_JSON);
+	else if (fmt == FMT_JSON)
 		render_json(&out, r);
 	else if (fmt == FMT_CSV)
 		render_csv(&out, r);
 	else
 		render_text(&out, r);
-	if (strbuf_failed(&out)) {
+	if (err || strbuf_failed(&out)) {
 		strbuf_free(&out);
 		fprintf(stderr, "customs-audit report: out of memory\n");
 		return 1;
@@ -536,6 +571,7 @@ int audit_report(int argc, char **argv)
 		{ "country", required_argument, NULL, 'c' },
 		{ "node", required_argument, NULL, 'n' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "guarantees", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -548,7 +584,7 @@ int audit_report(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:k:f:t:c:n:F:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:k:f:t:c:n:F:Gh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': db = optarg; break;
 		case 'k': keys = optarg; break;
@@ -574,12 +610,13 @@ int audit_report(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'G': r.guarantees = true; break;
 		case 'h': report_usage(stdout); return 0;
 		default: report_usage(stderr); return EXIT_USAGE;
 		}
 	}
-	/* Exactly one source: a bundle argument or --store. */
-	if (optind < argc - 1 || !!db == (optind == argc - 1)) {
+	/* Exactly one input: --store DB, or one BUNDLE argument. */
+	if (db ? optind != argc : optind != argc - 1) {
 		report_usage(stderr);
 		return EXIT_USAGE;
 	}

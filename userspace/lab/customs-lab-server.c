@@ -188,7 +188,8 @@ static void usage(FILE *out)
 		     "                          [--tokens-per-sec N] [--max-conns N]\n"
 		     "Answers POST /v1/completions by streaming max_tokens (64) tokens\n"
 		     "as server-sent events, N tokens per second (200; 0 = no pause).\n"
-		     "UDP datagrams to the same address and port are read and dropped.\n");
+		     "UDP datagrams to the same address and port are read and dropped.\n"
+		     "--reset-every N resets every Nth connection at once (a refusing server).\n");
 }
 
 int main(int argc, char **argv)
@@ -197,12 +198,13 @@ int main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "tokens-per-sec", required_argument, NULL, 't' },
 		{ "max-conns", required_argument, NULL, 'm' },
+		{ "reset-every", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen_spec = NULL;
-	long rate = 200, max_conns = 64;
+	long rate = 200, max_conns = 64, reset_every = 0, accepted = 0;
 	int c, fd, udp;
 	char sink[65536];
 
@@ -217,6 +219,9 @@ int main(int argc, char **argv)
 		case 'm':
 			max_conns = strtol(optarg, NULL, 10);
 			break;
+		case 'r':
+			reset_every = strtol(optarg, NULL, 10);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -228,7 +233,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!listen_spec || rate < 0 || max_conns < 1) {
+	if (!listen_spec || rate < 0 || max_conns < 1 || reset_every < 0) {
 		usage(stderr);
 		return 2;
 	}
@@ -258,6 +263,14 @@ int main(int argc, char **argv)
 		if (conn < 0)
 			continue;
 		if (children >= max_conns) {
+			close(conn);
+			continue;
+		}
+		if (reset_every && ++accepted % reset_every == 0) {
+			/* Linger 0: close sends a reset instead of a FIN. */
+			struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+			setsockopt(conn, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 			close(conn);
 			continue;
 		}

@@ -12,6 +12,10 @@
  *
  *   customs-lab-client udp --src IP --dst IP:PORT --count N --size BYTES
  *   customs-lab-client tcp --src IP --dst IP:PORT [--requests N] [--tokens N]
+ *                      [--keep-going]
+ *
+ * With --keep-going every request is tried and the line counts how many
+ * were served and how many refused; the exit status is 0 if any was served.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,6 +44,7 @@ struct options {
 	struct sockaddr_storage src, dst;
 	socklen_t len;
 	long count, size, requests, tokens;
+	bool keep_going;
 };
 
 /* "1.2.3.4", "2001:db8::1" with port (or "[v6]:port" for dst). */
@@ -179,32 +184,50 @@ static long one_request(int fd, long tokens)
 	}
 }
 
+/* One request: 0 served, or the exit status that names what went wrong. */
+static int tcp_once(const struct options *o, long *bytes, char *why, size_t len)
+{
+	long got;
+	int fd, e;
+
+	fd = connect_tcp(o);
+	if (fd < 0) {
+		e = errno;
+		snprintf(why, len, "connect: %s", strerror(e));
+		return e == EPERM ? EXIT_EPERM : e == ETIMEDOUT ? EXIT_TIMEOUT :
+		       (e == ECONNREFUSED || e == ECONNRESET) ? EXIT_RESET : 1;
+	}
+	got = one_request(fd, o->tokens);
+	close(fd);
+	if (got < 0) {
+		snprintf(why, len, "%s", strerror((int)-got));
+		return got == -ECONNRESET ? EXIT_RESET : 1;
+	}
+	*bytes += got;
+	return 0;
+}
+
 static int run_tcp(const struct options *o)
 {
-	long i, got, bytes = 0;
-	int fd;
+	long i, bytes = 0, served = 0;
+	char why[128] = "";
+	int rc, last = 0;
 
 	for (i = 0; i < o->requests; i++) {
-		fd = connect_tcp(o);
-		if (fd < 0) {
-			int e = errno;
-
-			printf("tcp %ld of %ld requests done: connect: %s\n", i, o->requests,
-			       strerror(e));
-			return e == EPERM ? EXIT_EPERM : e == ETIMEDOUT ? EXIT_TIMEOUT :
-			       (e == ECONNREFUSED || e == ECONNRESET) ? EXIT_RESET : 1;
+		rc = tcp_once(o, &bytes, why, sizeof(why));
+		if (!rc) {
+			served++;
+			continue;
 		}
-		got = one_request(fd, o->tokens);
-		close(fd);
-		if (got < 0) {
-			printf("tcp %ld of %ld requests done: %s\n", i, o->requests,
-			       strerror((int)-got));
-			return got == -ECONNRESET ? EXIT_RESET : 1;
+		last = rc;
+		if (!o->keep_going) {
+			printf("tcp %ld of %ld requests done: %s\n", i, o->requests, why);
+			return rc;
 		}
-		bytes += got;
 	}
-	printf("tcp %ld requests, %ld response bytes\n", o->requests, bytes);
-	return 0;
+	printf("tcp %ld requests, %ld served, %ld refused (last: %s), %ld response bytes\n",
+	       o->requests, served, o->requests - served, last ? why : "none", bytes);
+	return served || !last ? 0 : last;
 }
 
 static void usage(FILE *out)
@@ -212,6 +235,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: customs-lab-client udp --src IP --dst IP:PORT --count N --size BYTES\n"
 		"       customs-lab-client tcp --src IP --dst IP:PORT [--requests N] [--tokens N]\n"
+		"                          [--keep-going]\n"
 		"Bounded lab traffic from a chosen source address. Exit: 0 done, 3 refused\n"
 		"locally (EPERM), 4 connect timed out, 5 reset or refused, 1 other error.\n");
 }
@@ -225,6 +249,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "size", required_argument, NULL, 'z' },
 		{ "requests", required_argument, NULL, 'r' },
 		{ "tokens", required_argument, NULL, 't' },
+		{ "keep-going", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -254,6 +279,7 @@ static int parse(int argc, char **argv, struct options *o)
 		case 'z': o->size = strtol(optarg, NULL, 10); break;
 		case 'r': o->requests = strtol(optarg, NULL, 10); break;
 		case 't': o->tokens = strtol(optarg, NULL, 10); break;
+		case 'k': o->keep_going = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -EINVAL;
 		}

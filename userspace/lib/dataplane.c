@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "dataplane.h"
+#include "strbuf.h"
 #include "log.h"
 #include "parse.h"
 #include "dataplane.skel.h"
@@ -276,6 +277,13 @@ static int dp_link(struct dp *dp, struct bpf_program *prog, const char *name,
 	err = mkdir_p(dir);
 	if (err)
 		return err;
+	if (!access(path, F_OK) && !dp_link_alive(path)) {
+		/* Detached by someone: its pin holds a dead link. Make a new one. */
+		pr_warn("dataplane: %s: pinned link %s was detached; attaching anew\n",
+			name, path);
+		if (unlink(path) && errno != ENOENT)
+			return -errno;
+	}
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
 		err = bpf_link_update(fd, bpf_program__fd(prog), NULL);
@@ -299,14 +307,18 @@ static int dp_link(struct dp *dp, struct bpf_program *prog, const char *name,
 	return err;
 }
 
-int dp_attach_cgroup(struct dp *dp, const char *cgroup_path)
+struct cgroup_hook {
+	struct bpf_program *prog;
+	const char *name;		/* of its pinned link */
+	enum bpf_attach_type type;
+};
+
+#define N_CGROUP_HOOKS 7
+
+static void cgroup_hooks(struct dp *dp, struct cgroup_hook hooks[N_CGROUP_HOOKS])
 {
 	struct dataplane *s = dp->skel;
-	const struct {
-		struct bpf_program *prog;
-		const char *name;
-		enum bpf_attach_type type;
-	} hooks[] = {
+	const struct cgroup_hook all[N_CGROUP_HOOKS] = {
 		{ s->progs.skb_ingress, "cgroup-ingress", BPF_CGROUP_INET_INGRESS },
 		{ s->progs.skb_egress, "cgroup-egress", BPF_CGROUP_INET_EGRESS },
 		{ s->progs.connect4, "cgroup-connect4", BPF_CGROUP_INET4_CONNECT },
@@ -315,8 +327,67 @@ int dp_attach_cgroup(struct dp *dp, const char *cgroup_path)
 		{ s->progs.sendmsg6, "cgroup-sendmsg6", BPF_CGROUP_UDP6_SENDMSG },
 		{ s->progs.sockops_outcomes, "cgroup-sockops", BPF_CGROUP_SOCK_OPS },
 	};
+
+	memcpy(hooks, all, sizeof(all));
+}
+
+/* What a pinned link of ours looks like now. */
+static const char *link_problem(struct dp *dp, const char *name, struct bpf_program *prog)
+{
+	struct bpf_prog_info pinfo = {};
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info), plen = sizeof(pinfo);
+	char path[PATH_MAX];
+	const char *problem = NULL;
+	int fd;
+
+	if (pin_path(dp, "links", name, path, sizeof(path)))
+		return "unnamed";
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return "missing";
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &pinfo, &plen))
+		problem = "unreadable";
+	else if (!dp_link_alive(path))
+		problem = "detached";
+	else if (info.prog_id != pinfo.id)
+		problem = "runs another program";
+	close(fd);
+	return problem;
+}
+
+int dp_verify_links(struct dp *dp, bool cgroup, const char *const *ifnames, int n_ifnames,
+		    struct strbuf *report)
+{
+	struct cgroup_hook hooks[N_CGROUP_HOOKS];
+	char name[IF_NAMESIZE + 8];
+	const char *problem;
+	int i, bad = 0;
+
+	cgroup_hooks(dp, hooks);
+	for (i = 0; cgroup && i < N_CGROUP_HOOKS; i++) {
+		problem = link_problem(dp, hooks[i].name, hooks[i].prog);
+		if (problem)
+			strbuf_printf(report, "%slink %s %s", bad++ ? "; " : "", hooks[i].name,
+				      problem);
+	}
+	for (i = 0; i < n_ifnames; i++) {
+		snprintf(name, sizeof(name), "xdp-%s", ifnames[i]);
+		problem = link_problem(dp, name, dp->skel->progs.xdp_ingress);
+		if (problem)
+			strbuf_printf(report, "%slink %s %s", bad++ ? "; " : "", name, problem);
+	}
+	return bad;
+}
+
+int dp_attach_cgroup(struct dp *dp, const char *cgroup_path)
+{
+	struct cgroup_hook hooks[N_CGROUP_HOOKS];
 	size_t i;
 	int cg, err = 0;
+
+	cgroup_hooks(dp, hooks);
 
 	cg = open(cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg < 0) {
@@ -325,7 +396,7 @@ int dp_attach_cgroup(struct dp *dp, const char *cgroup_path)
 			cgroup_path, strerror(errno));
 		return err;
 	}
-	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+	for (i = 0; i < N_CGROUP_HOOKS; i++) {
 		/* bpf_link attachments are multi-attach: others' programs stay. */
 		err = dp_link(dp, hooks[i].prog, hooks[i].name, cg, hooks[i].type, 0);
 		if (err) {
@@ -497,6 +568,14 @@ int dp_set_access_row(struct dp *dp, __u32 model, enum direction dir,
 
 	return bpf_map__update_elem(dp->skel->maps.access_matrix, &key,
 				    sizeof(key), row, sizeof(*row), BPF_ANY);
+}
+
+int dp_get_access_row(struct dp *dp, __u32 model, enum direction dir, struct access_row *row)
+{
+	__u32 key = access_row_key(model, dir);
+
+	return bpf_map__lookup_elem(dp->skel->maps.access_matrix, &key, sizeof(key), row,
+				    sizeof(*row), 0);
 }
 
 static __u32 map_id(int fd)

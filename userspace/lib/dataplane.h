@@ -63,6 +63,15 @@ int dp_attach_cgroup(struct dp *dp, const char *cgroup_path);
 int dp_attach_xdp(struct dp *dp, const char *ifname, enum dp_xdp_mode mode);
 /* True when a pinned link exists and is still attached to its target. */
 bool dp_link_alive(const char *pin_path);
+/*
+ * Checks every link of ours (the cgroup hooks when cgroup is set, XDP on
+ * each interface): pinned, attached, and running our program. Appends
+ * "link NAME missing|detached|runs another program" per problem to report;
+ * returns the number of problems. dp_attach_*() again repairs them.
+ */
+struct strbuf;
+int dp_verify_links(struct dp *dp, bool cgroup, const char *const *ifnames, int n_ifnames,
+		    struct strbuf *report);
 /* Unpins every link and map under pin_dir (links detach), removes the dir. */
 int dp_detach_all(const char *pin_dir);
 
@@ -74,6 +83,7 @@ int dp_set_endpoint(struct dp *dp, const struct endpoint_key *key,
 int dp_del_endpoint(struct dp *dp, const struct endpoint_key *key);
 int dp_set_access_row(struct dp *dp, __u32 model, enum direction dir,
 		      const struct access_row *row);
+int dp_get_access_row(struct dp *dp, __u32 model, enum direction dir, struct access_row *row);
 
 /* Counters. Buffers are numbered 0 and 1. */
 int dp_meter_active(struct dp *dp);	/* the buffer being written, or -errno */

@@ -16,6 +16,7 @@
 
 #define INTERVAL_NAME_MAX	64
 #define INTERVAL_HASH_LEN	32	/* SHA-256 */
+#define INTERVAL_DETAIL_MAX	512
 
 /* A counter as read from one buffer, per-CPU values summed. */
 struct meter_record {
@@ -48,6 +49,51 @@ struct interval_event {
 	struct event raw;		/* addresses, ports, kind, layer, ... */
 };
 
+/*
+ * What the agent itself observed, as opposed to a kernel event: drift it
+ * found and repaired, a policy it refused, a revocation taking effect.
+ * Kinds share their numbers with the wire format's EventKind.
+ */
+enum interval_notice_kind {
+	NOTICE_GUARANTEE_DRIFT = 17,
+	NOTICE_POLICY_REFUSED = 18,
+	NOTICE_REVOCATION = 19,
+};
+
+struct interval_notice {
+	__u64 unix_ns;
+	__u32 kind;				/* enum interval_notice_kind */
+	__u16 country;				/* COUNTRY_ZZ when none */
+	char guarantee[INTERVAL_NAME_MAX];	/* "" when none */
+	char model[INTERVAL_NAME_MAX];		/* "" when none */
+	char detail[INTERVAL_DETAIL_MAX];	/* what was found, what was done */
+};
+
+/* How a guarantee fared in one interval (numbers as the wire format's). */
+enum interval_guarantee_state {
+	IGUARANTEE_MET = 1,		/* availability at or above the target */
+	IGUARANTEE_BREACH = 2,
+	IGUARANTEE_REVOKED = 3,		/* no longer measured */
+	IGUARANTEE_IDLE = 4,		/* no connection attempts to measure */
+};
+
+/* One guaranteed (country, model) over one interval. */
+struct interval_guarantee {
+	char guarantee[INTERVAL_NAME_MAX];
+	char model[INTERVAL_NAME_MAX];
+	__u16 country;
+	__u8 state;			/* enum interval_guarantee_state */
+	__u64 attempts;			/* connection attempts (SYNs) */
+	__u64 established;
+	__u64 refusals;			/* denied packets + resets sent + never established */
+	__u64 denied;			/* packets the data plane denied */
+	__u64 resets;			/* resets the served side sent */
+	__u64 bytes;			/* bytes served to the country */
+	double availability;		/* (established - resets) / attempts, 0..1 */
+	double target;			/* promised, 0..1; 0 = none */
+	char revocation_ref[INTERVAL_NAME_MAX * 2];
+};
+
 struct interval_record {
 	__u64 start_unix_ns;
 	__u64 end_unix_ns;
@@ -60,6 +106,10 @@ struct interval_record {
 	__u64 meter_overflow;		/* updates folded into the overflow key */
 	__u8 policy_hash[INTERVAL_HASH_LEN];
 	__u8 geo_hash[INTERVAL_HASH_LEN];
+	struct interval_notice *notices;
+	size_t n_notices;
+	struct interval_guarantee *guarantees;
+	size_t n_guarantees;
 };
 
 #endif

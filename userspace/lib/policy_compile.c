@@ -439,32 +439,46 @@ static int check_exceptions(struct pctx *c, const struct pmodel *m)
 	return 0;
 }
 
+/*
+ * A guarantee of access binds both directions: the country's requests
+ * must reach the model (ingress) and the model's answers must reach the
+ * country (egress, from the tenants that serve it).
+ */
 static int check_guarantee(struct pctx *c, const struct pguarantee *g)
 {
 	const struct policy *p = c->p;
 	struct policy_explanation ex;
 	char cc[COUNTRY_STRLEN];
 	const struct policy_explain_step *s;
+	const char *model;
 	size_t i;
 	__u16 k;
+	int d;
 
-	for (i = 0; i < g->n_ids; i++) {
-		const __u8 *row = p->rows[access_row_key(g->models[i], DIR_INGRESS)].verdict;
+	for (i = 0; i < g->n_ids; i++)
+		for (d = DIR_INGRESS; d < DIR_MAX; d++) {
+			const __u8 *row = p->rows[access_row_key(g->models[i], d)].verdict;
 
-		for (k = 0; k < COUNTRY_MAX; k++) {
-			if (!cset_has(&g->countries.set, k) || row[k] != VERDICT_DENY)
-				continue;
-			policy_explain(p, g->models[i], DIR_INGRESS, k, &ex);
-			s = &ex.steps[ex.decisive];
-			country_str(k, cc);
-			perr(c, (struct ploc){ s->line, s->col },
-			     "this rule breaks guarantee \"%s\": %s, so %s cannot reach model \"%s\"",
-			     g->name, s->text, cc, p->models[g->models[i] - 1].name);
-			pnote(c, g->loc, "guarantee \"%s\" is declared here; only a revocation can override it",
-			      g->name);
-			return -EINVAL;
+			for (k = 0; k < COUNTRY_MAX; k++) {
+				if (!cset_has(&g->countries.set, k) || row[k] != VERDICT_DENY)
+					continue;
+				policy_explain(p, g->models[i], d, k, &ex);
+				s = &ex.steps[ex.decisive];
+				country_str(k, cc);
+				model = p->models[g->models[i] - 1].name;
+				if (d == DIR_INGRESS)
+					perr(c, (struct ploc){ s->line, s->col },
+					     "this rule breaks guarantee \"%s\": %s, so %s cannot reach model \"%s\"",
+					     g->name, s->text, cc, model);
+				else
+					perr(c, (struct ploc){ s->line, s->col },
+					     "this rule breaks guarantee \"%s\": %s, so model \"%s\" cannot answer %s",
+					     g->name, s->text, model, cc);
+				pnote(c, g->loc, "guarantee \"%s\" is declared here; only a revocation can override it",
+				      g->name);
+				return -EINVAL;
+			}
 		}
-	}
 	return 0;
 }
 

@@ -337,6 +337,8 @@ void telem_builder_free(struct telem_builder *b)
 	free(b->event_ptrs);
 	free(b->drops);
 	free(b->codes);
+	free(b->guarantees);
+	free(b->guarantee_ptrs);
 	free(b->bytes);
 	free(b->out);
 	memset(b, 0, sizeof(*b));
@@ -390,11 +392,90 @@ static void fill_event(Customs__Event *e, const struct interval_event *ie,
 	e->dport = r->dport;
 }
 
+static void fill_notice(Customs__Event *e, const struct interval_notice *n,
+			char code[COUNTRY_STRLEN])
+{
+	customs__event__init(e);
+	country_str(n->country, code);
+	e->kind = (Customs__EventKind)n->kind;
+	e->unix_ns = n->unix_ns;
+	e->model = (char *)n->model;
+	e->country = code;
+	e->guarantee = (char *)n->guarantee;
+	e->detail = (char *)n->detail;
+}
+
+static void fill_guarantee(Customs__GuaranteeStatus *g, const struct interval_guarantee *ig,
+			   char code[COUNTRY_STRLEN])
+{
+	customs__guarantee_status__init(g);
+	country_str(ig->country, code);
+	g->guarantee_id = (char *)ig->guarantee;
+	g->country = code;
+	g->model = (char *)ig->model;
+	g->attempts = ig->attempts;
+	g->established = ig->established;
+	g->refusals = ig->refusals;
+	g->denied = ig->denied;
+	g->resets = ig->resets;
+	g->bytes = ig->bytes;
+	g->availability = ig->availability;
+	g->target = ig->target;
+	g->state = (Customs__GuaranteeState)ig->state;
+	g->revocation_ref = (char *)ig->revocation_ref;
+}
+
+static bool notice_ok(const struct interval_notice *n)
+{
+	return name_ok(n->guarantee) && name_ok(n->model) &&
+	       memchr(n->detail, '\0', sizeof(n->detail));
+}
+
+static bool guarantee_ok(const struct interval_guarantee *g)
+{
+	return name_ok(g->guarantee) && name_ok(g->model) &&
+	       memchr(g->revocation_ref, '\0', sizeof(g->revocation_ref));
+}
+
+/* The agent's own notices and the interval's guarantee records. */
+static int build_guarantee_parts(struct telem_builder *p, Customs__Batch *b,
+				 const struct interval_record *iv, size_t codes_at)
+{
+	Customs__GuaranteeStatus *gs, **gp;
+	Customs__Event *events = p->events, **event_ptrs = p->event_ptrs;
+	char (*codes)[COUNTRY_STRLEN] = p->codes;
+	size_t i;
+
+	if (grow(&p->guarantees, &p->cap_guarantees, iv->n_guarantees + 1, sizeof(*gs)) ||
+	    grow(&p->guarantee_ptrs, &p->cap_guarantee_ptrs, iv->n_guarantees + 1, sizeof(*gp)))
+		return -ENOMEM;
+	gs = p->guarantees;
+	gp = p->guarantee_ptrs;
+	for (i = 0; i < iv->n_notices; i++) {
+		if (!notice_ok(&iv->notices[i]))
+			return -EINVAL;
+		fill_notice(&events[iv->n_events + i], &iv->notices[i], codes[codes_at + i]);
+		event_ptrs[iv->n_events + i] = &events[iv->n_events + i];
+	}
+	codes_at += iv->n_notices;
+	for (i = 0; i < iv->n_guarantees; i++) {
+		if (!guarantee_ok(&iv->guarantees[i]))
+			return -EINVAL;
+		fill_guarantee(&gs[i], &iv->guarantees[i], codes[codes_at + i]);
+		gp[i] = &gs[i];
+	}
+	b->n_guarantees = iv->n_guarantees;
+	b->guarantees = gp;
+	return 0;
+}
+
 static int build_parts(struct telem_builder *p, Customs__Batch *b,
 		       const struct interval_record *iv,
 		       const struct telem_drop *drops, size_t n_drops, __u64 now)
 {
-	size_t i, n_ev = iv->n_events + n_drops, n_codes = iv->n_counters + iv->n_events + 1;
+	size_t i, n_ev = iv->n_events + iv->n_notices + n_drops;
+	size_t n_codes = iv->n_counters + iv->n_events + iv->n_notices + iv->n_guarantees + 1;
+	int rc;
 	Customs__Counter *counters;
 	Customs__Counter **counter_ptrs;
 	Customs__Event *events;
@@ -431,8 +512,11 @@ static int build_parts(struct telem_builder *p, Customs__Batch *b,
 		fill_event(&events[i], ie, codes[iv->n_counters + i]);
 		event_ptrs[i] = &events[i];
 	}
+	rc = build_guarantee_parts(p, b, iv, iv->n_counters + iv->n_events);
+	if (rc)
+		return rc;
 	for (i = 0; i < n_drops; i++) {
-		Customs__Event *e = &events[iv->n_events + i];
+		Customs__Event *e = &events[iv->n_events + iv->n_notices + i];
 
 		customs__spool_drop__init(&sd[i]);
 		sd[i].epoch = drops[i].epoch;
@@ -444,7 +528,7 @@ static int build_parts(struct telem_builder *p, Customs__Batch *b,
 		e->kind = CUSTOMS__EVENT_KIND__EVENT_SPOOL_DROP;
 		e->unix_ns = now;
 		e->spool_drop = &sd[i];
-		event_ptrs[iv->n_events + i] = e;
+		event_ptrs[iv->n_events + iv->n_notices + i] = e;
 	}
 	b->n_counters = iv->n_counters;
 	b->counters = counter_ptrs;
