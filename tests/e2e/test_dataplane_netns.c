@@ -8,7 +8,8 @@
  * against the interface's own counters; a denied country's SYNs die at
  * XDP and its outbound connects fail with EPERM; killing the loader leaves
  * enforcement in place, and a restarted loader adopts the pins with
- * nothing lost or counted twice.
+ * nothing lost or counted twice. IPv6 gets the same byte check and its
+ * own connect6 refusal.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,6 +45,8 @@
 #define SRC_DE		"192.0.2.2"
 #define SRC_IR		"203.0.113.2"
 #define SRC_BR		"198.19.0.2"
+#define SRC6_DE		"2001:db8:de::2"
+#define SRC6_IR		"2001:db8:1::2"
 
 struct lab {
 	struct netenv env;
@@ -125,6 +128,7 @@ static int lab_policy(struct lab *l)
 	struct tenant_info who = { TENANT, MODEL };
 	struct endpoint_key tcp = { .port = TCP_PORT, .proto = IPPROTO_TCP, .family = 4 };
 	struct endpoint_key udp = { .port = UDP_PORT, .proto = IPPROTO_UDP, .family = 4 };
+	struct endpoint_key udp6 = { .port = UDP_PORT, .proto = IPPROTO_UDP, .family = 6 };
 	struct access_row row;
 	struct stat st;
 	int err;
@@ -133,6 +137,7 @@ static int lab_policy(struct lab *l)
 		return -errno;
 	inet_pton(AF_INET, NETENV_V4_A, &tcp.addr[0]);
 	inet_pton(AF_INET, NETENV_V4_A, &udp.addr[0]);
+	inet_pton(AF_INET6, NETENV_V6_A, udp6.addr);
 	memset(&row, VERDICT_ALLOW, sizeof(row));
 	row.verdict[cc("IR")] = VERDICT_DENY;
 	row.verdict[cc("BR")] = VERDICT_AUDIT;
@@ -144,6 +149,9 @@ static int lab_policy(struct lab *l)
 	      dp_set_tenant(l->dp, st.st_ino, &who) ?:
 	      dp_set_endpoint(l->dp, &tcp, &who) ?:
 	      dp_set_endpoint(l->dp, &udp, &who) ?:
+	      dp_set_endpoint(l->dp, &udp6, &who) ?:
+	      testgeo_set(l->dp, "2001:db8:de::/48", "DE") ?:
+	      testgeo_set(l->dp, "2001:db8:1::/48", "IR") ?:
 	      testgeo_set(l->dp, "192.0.2.0/24", "DE") ?:
 	      testgeo_set(l->dp, "203.0.113.0/24", "IR") ?:
 	      testgeo_set(l->dp, "198.18.0.0/15", "BR");
@@ -174,7 +182,8 @@ static int serve(void *arg)
 {
 	struct lab *l = arg;
 	struct sockaddr_in a = { .sin_family = AF_INET };
-	int u, t, one = 1;
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(UDP_PORT) };
+	int u, u6, t, one = 1;
 	char buf[65536];
 
 	if (testcg_move(l->tenant_cg, getpid()))
@@ -185,16 +194,22 @@ static int serve(void *arg)
 	a.sin_port = htons(UDP_PORT);
 	if (bind(u, (void *)&a, sizeof(a)))
 		return 4;
+	u6 = socket(AF_INET6, SOCK_DGRAM, 0);
+	setsockopt(u6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(u6, (void *)&a6, sizeof(a6)))
+		return 6;
 	a.sin_port = htons(TCP_PORT);
 	if (bind(t, (void *)&a, sizeof(a)) || listen(t, 16))
 		return 5;
 	for (;;) {
-		struct pollfd p[2] = { { u, POLLIN, 0 }, { t, POLLIN, 0 } };
+		struct pollfd p[3] = { { u, POLLIN, 0 }, { t, POLLIN, 0 }, { u6, POLLIN, 0 } };
 
-		if (poll(p, 2, 30000) <= 0)
+		if (poll(p, 3, 30000) <= 0)
 			return 0;
 		if (p[0].revents)
 			recv(u, buf, sizeof(buf), 0);
+		if (p[2].revents)
+			recv(u6, buf, sizeof(buf), 0);
 		if (p[1].revents) {
 			int c = accept(t, NULL, NULL);
 
@@ -523,6 +538,95 @@ static void egress_to_denied_country_gets_eperm(void **state)
 	free(r);
 }
 
+/*
+ * IPv6 on the client side for one test: static neighbours, no DAD, so
+ * only our datagrams and the kernel's few router solicitations cross.
+ */
+static int v6_link(struct lab *l, bool on)
+{
+	char *en[] = { "sysctl", "-q", "-w",
+		       on ? "net.ipv6.conf." NETENV_IF_B ".disable_ipv6=0"
+			  : "net.ipv6.conf." NETENV_IF_B ".disable_ipv6=1", NULL };
+	char *de[] = { "ip", "-6", "addr", "add", SRC6_DE "/128", "dev", NETENV_IF_B, "nodad", NULL };
+	char *ir[] = { "ip", "-6", "addr", "add", SRC6_IR "/128", "dev", NETENV_IF_B, "nodad", NULL };
+	char *nb[] = { "ip", "-6", "neigh", "replace", NETENV_V6_A, "lladdr", MAC_A, "dev",
+		       NETENV_IF_B, "nud", "permanent", NULL };
+	char *rt[] = { "ip", "-6", "route", "replace", "2001:db8:de::/48", "dev", NETENV_IF_A, NULL };
+	/* Disabling IPv6 dropped cs-b's own address and its on-link route. */
+	char *rb[] = { "ip", "-6", "route", "replace", "2001:db8::/64", "dev", NETENV_IF_B, NULL };
+	char *na[] = { "ip", "-6", "neigh", "replace", SRC6_DE, "lladdr", MAC_B, "dev",
+		       NETENV_IF_A, "nud", "permanent", NULL };
+
+	if (!on)
+		return netenv_exec(&l->env, 1, en);
+	return netenv_exec(&l->env, 1, en) ?: netenv_exec(&l->env, 1, de) ?:
+	       netenv_exec(&l->env, 1, ir) ?: netenv_exec(&l->env, 1, rb) ?:
+	       netenv_exec(&l->env, 1, nb) ?:
+	       netenv_exec(&l->env, 0, rt) ?: netenv_exec(&l->env, 0, na);
+}
+
+static int send_v6(void *arg)
+{
+	struct sockaddr_in6 b = { .sin6_family = AF_INET6 };
+	struct sockaddr_in6 d = { .sin6_family = AF_INET6, .sin6_port = htons(UDP_PORT) };
+	static char payload[DGRAM_LEN];
+	int fd, i;
+
+	(void)arg;
+	inet_pton(AF_INET6, SRC6_DE, &b.sin6_addr);
+	inet_pton(AF_INET6, NETENV_V6_A, &d.sin6_addr);
+	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (fd < 0 || bind(fd, (void *)&b, sizeof(b)))
+		return 2;
+	for (i = 0; i < N_DGRAMS; i++)
+		if (sendto(fd, payload, sizeof(payload), 0, (void *)&d, sizeof(d)) < 0)
+			return 3;
+	return 0;
+}
+
+/* From the tenant cgroup: connect6 to an Iranian IPv6 address. */
+static int connect6_to_denied(void *arg)
+{
+	struct lab *l = arg;
+	struct sockaddr_in6 d = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+	int fd;
+
+	if (testcg_move(l->tenant_cg, getpid()))
+		return 2;
+	inet_pton(AF_INET6, SRC6_IR, &d.sin6_addr);
+	fd = socket(AF_INET6, SOCK_STREAM, 0);
+	if (connect(fd, (void *)&d, sizeof(d)) == 0)
+		return 0;
+	return errno == EPERM ? 20 : 21;
+}
+
+static void ipv6_bytes_counted_and_connect6_denied(void **state)
+{
+	struct lab *l = *state;
+	__u64 want = (__u64)N_DGRAMS * (40 + 8 + DGRAM_LEN);
+	struct meter_record *r;
+	size_t n;
+
+	test_need_bpf();
+	ASSERT_OK(v6_link(l, true), "IPv6 on the client side");
+	usleep(200000);
+	free(meters(l, &n));
+	ASSERT_EQ(netenv_run(&l->env, 1, send_v6, NULL), 0, "send IPv6 datagrams");
+	ASSERT_EQ(netenv_run(&l->env, 0, connect6_to_denied, l), 20, "connect6 EPERM");
+	usleep(100000);
+	r = meters(l, &n);
+	ASSERT_EQ(sum(r, n, "DE", LAYER_XDP, DIR_INGRESS, VERDICT_ALLOW, false), N_DGRAMS,
+		  "xdp IPv6 packets");
+	ASSERT_EQ(sum(r, n, "DE", LAYER_XDP, DIR_INGRESS, VERDICT_ALLOW, true), want,
+		  "xdp IPv6 bytes = 40 + 8 + payload each");
+	ASSERT_EQ(sum(r, n, "DE", LAYER_SKB, DIR_INGRESS, VERDICT_ALLOW, true), want,
+		  "socket layer IPv6 bytes = xdp bytes");
+	ASSERT_EQ(sum(r, n, "IR", LAYER_SOCK, DIR_EGRESS, VERDICT_DENY, false), 1,
+		  "connect6 refusal counted");
+	free(r);
+	ASSERT_OK(v6_link(l, false), "IPv6 off again");
+}
+
 struct killed_loader {
 	struct lab *l;
 };
@@ -610,6 +714,7 @@ int main(void)
 		cmocka_unit_test(denied_country_dropped_at_xdp),
 		cmocka_unit_test(audit_country_passes_and_counts),
 		cmocka_unit_test(egress_to_denied_country_gets_eperm),
+		cmocka_unit_test(ipv6_bytes_counted_and_connect6_denied),
 		cmocka_unit_test(killed_loader_keeps_enforcing_and_restart_adopts),
 	};
 
