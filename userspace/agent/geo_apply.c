@@ -6,8 +6,14 @@
  * beside the live kernel table and switches the slot in one update
  * (geo_kernel_install), so lookups see the old table or the new one, never
  * a mix; discard drops a prepared table.
+ *
+ * Once installed, the table lives in the kernel; the agent keeps only its
+ * facts and hash (about 40 MiB less resident memory). Repairing drift
+ * rebuilds it from the same files and installs it only if the rebuild has
+ * the very hash that was installed.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +25,9 @@
 #include "log.h"
 
 struct agent_geo {
-	struct geo_table *live;
 	struct geo_table *next;
-	struct geo_table_info info;	/* of live */
+	bool live;			/* a table of ours is installed */
+	struct geo_table_info info;	/* of the installed table */
 };
 
 int agent_geo_prepare(struct agent *a, char *err, size_t errlen)
@@ -63,9 +69,11 @@ int agent_geo_commit(struct agent *a)
 		return rc;
 	}
 	geo_table_info(a->geo->next, &a->geo->info);
-	geo_table_free(a->geo->live);
-	a->geo->live = a->geo->next;
+	a->geo->live = true;
+	geo_table_free(a->geo->next);
 	a->geo->next = NULL;
+	/* Give the builder's freed heap back to the system. */
+	malloc_trim(0);
 	return 0;
 }
 
@@ -82,7 +90,6 @@ void agent_geo_free(struct agent *a)
 	if (!a->geo)
 		return;
 	geo_table_free(a->geo->next);
-	geo_table_free(a->geo->live);
 	free(a->geo);
 	a->geo = NULL;
 }
@@ -112,12 +119,25 @@ int agent_geo_verify(struct agent *a)
 
 int agent_geo_reinstall(struct agent *a)
 {
-	struct geo_maps maps;
+	unsigned char want[SHA256_LEN];
+	char err[512] = "";
+	int rc;
 
 	if (!a->geo || !a->geo->live)
 		return 0;
-	maps = GEO_MAPS(dp_skeleton(a->dp));
-	return geo_kernel_install(&maps, a->geo->live);
+	memcpy(want, a->geo->info.hash, SHA256_LEN);
+	rc = agent_geo_prepare(a, err, sizeof(err));
+	if (rc) {
+		pr_warn("geo repair: rebuilding the table: %s\n", err[0] ? err : strerror(-rc));
+		return rc;
+	}
+	if (memcmp(geo_table_hash(a->geo->next), want, SHA256_LEN)) {
+		pr_warn("geo repair: the geo files changed since the table was installed; "
+			"not installing them unasked (customsctl reload applies them)\n");
+		agent_geo_discard(a);
+		return -ESTALE;
+	}
+	return agent_geo_commit(a);
 }
 
 void agent_geo_status(const struct agent *a, struct strbuf *out, bool json)
