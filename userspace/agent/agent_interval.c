@@ -85,7 +85,9 @@ void agent_interval_end(struct agent *a, const struct meter_record *recs, size_t
 	rec.meter_overflow = stat_delta(a, STAT_METER_OVERFLOW);
 	agent_policy_hash(a, rec.policy_hash);
 	agent_geo_hash(a, rec.geo_hash);
+	agent_query_take(a, &rec);
 	agent_telemetry_submit(a, &rec);
+	agent_query_taken(a);
 out:
 	free(rec.counters);
 	free(a->carry);

@@ -33,6 +33,19 @@ void agent_geo_hash(const struct agent *a, __u8 out[INTERVAL_HASH_LEN]);
 /* 0 when the kernel holds the table we installed, -EBADMSG when not. */
 int agent_geo_verify(struct agent *a);
 
+/* The live geo table (the mirror of the kernel's), or NULL. */
+struct geo_table *agent_geo_live(const struct agent *a);
+
+/* agent_query.c: query-pattern detection, alerts and prefix denies. */
+int agent_query_open(struct agent *a);
+void agent_query_free(struct agent *a);
+void agent_query_interval(struct agent *a, const struct meter_record *recs, size_t n);
+/* Lends the interval's alerts to rec; taken() forgets them once submitted. */
+void agent_query_take(struct agent *a, struct interval_record *rec);
+void agent_query_taken(struct agent *a);
+void agent_query_render(const struct agent *a, bool json, struct strbuf *out);
+void agent_query_metrics(const struct agent *a, struct strbuf *out);
+
 /* agent_control.c: control requests, metrics, events. */
 bool agent_control(void *ctx, int fd, __u16 type, __u32 flags);
 void agent_render_metrics(void *ctx, struct strbuf *out);

@@ -69,6 +69,11 @@ int agent_geo_commit(struct agent *a)
 	return 0;
 }
 
+struct geo_table *agent_geo_live(const struct agent *a)
+{
+	return a->geo ? a->geo->live : NULL;
+}
+
 void agent_geo_discard(struct agent *a)
 {
 	if (!a->geo)

@@ -305,6 +305,7 @@ struct batch_parts {
 	Customs__Counter **counter_ptrs;
 	Customs__Event *events;
 	Customs__Event **event_ptrs;
+	Customs__QueryAlert *alerts;
 	Customs__SpoolDrop *drops;
 	char (*codes)[COUNTRY_STRLEN];
 };
@@ -315,6 +316,7 @@ static void batch_parts_free(struct batch_parts *p)
 	free(p->counter_ptrs);
 	free(p->events);
 	free(p->event_ptrs);
+	free(p->alerts);
 	free(p->drops);
 	free(p->codes);
 }
@@ -367,11 +369,35 @@ static void fill_event(Customs__Event *e, const struct interval_event *ie,
 	e->dport = r->dport;
 }
 
+/* A query-pattern alert as an event; strings are borrowed from the record. */
+static void fill_alert(Customs__Event *e, Customs__QueryAlert *qa,
+		       const struct interval_alert *ia)
+{
+	customs__event__init(e);
+	customs__query_alert__init(qa);
+	e->kind = CUSTOMS__EVENT_KIND__EVENT_QUERY_ALERT;
+	e->unix_ns = ia->unix_ns;
+	e->model = (char *)ia->model;
+	e->country = (char *)ia->country;
+	qa->detector = (char *)ia->detector;
+	qa->mode = (char *)ia->mode;
+	qa->prefix = (char *)ia->prefix;
+	qa->asn = ia->asn;
+	qa->organisation = (char *)ia->org;
+	qa->country = (char *)ia->country;
+	qa->asn_country = (char *)ia->asn_country;
+	qa->value = ia->value;
+	qa->threshold = ia->threshold;
+	qa->figures = (char *)ia->figures;
+	qa->deny_until_unix_ns = ia->deny_until_unix_ns;
+	e->query_alert = qa;
+}
+
 static int build_parts(struct batch_parts *p, Customs__Batch *b,
 		       const struct interval_record *iv,
 		       const struct telem_drop *drops, size_t n_drops, __u64 now)
 {
-	size_t i, n_ev = iv->n_events + n_drops;
+	size_t i, n_ev = iv->n_events + n_drops + iv->n_alerts;
 
 	p->counters = calloc(iv->n_counters ? iv->n_counters : 1, sizeof(*p->counters));
 	p->counter_ptrs = calloc(iv->n_counters ? iv->n_counters : 1, sizeof(*p->counter_ptrs));
@@ -379,8 +405,9 @@ static int build_parts(struct batch_parts *p, Customs__Batch *b,
 	p->event_ptrs = calloc(n_ev ? n_ev : 1, sizeof(*p->event_ptrs));
 	p->drops = calloc(n_drops ? n_drops : 1, sizeof(*p->drops));
 	p->codes = calloc(iv->n_counters + iv->n_events + 1, sizeof(*p->codes));
+	p->alerts = calloc(iv->n_alerts ? iv->n_alerts : 1, sizeof(*p->alerts));
 	if (!p->counters || !p->counter_ptrs || !p->events || !p->event_ptrs ||
-	    !p->drops || !p->codes)
+	    !p->drops || !p->codes || !p->alerts)
 		return -ENOMEM;
 	for (i = 0; i < iv->n_counters; i++) {
 		const struct interval_counter *ic = &iv->counters[i];
@@ -412,6 +439,14 @@ static int build_parts(struct batch_parts *p, Customs__Batch *b,
 		e->unix_ns = now;
 		e->spool_drop = &p->drops[i];
 		p->event_ptrs[iv->n_events + i] = e;
+	}
+	for (i = 0; i < iv->n_alerts; i++) {
+		Customs__Event *e = &p->events[iv->n_events + n_drops + i];
+
+		if (!name_ok(iv->alerts[i].model))
+			return -EINVAL;
+		fill_alert(e, &p->alerts[i], &iv->alerts[i]);
+		p->event_ptrs[iv->n_events + n_drops + i] = e;
 	}
 	b->n_counters = iv->n_counters;
 	b->counters = p->counter_ptrs;
