@@ -183,6 +183,8 @@ static void dispersion_fires_on_many_similar_hosting_prefixes(void **state)
 		snprintf(p, sizeof(p), "198.18.%d.0", 20 + i);
 		traffic(s, p, 64502, ASN_CLASS_HOSTING, us, us, 1, 800, 8000 + 100 * i);
 	}
+	/* A heavy hitter beside the campaign does not hide it. */
+	traffic(s, "198.18.40.0", 64502, ASN_CLASS_HOSTING, us, us, 1, 800, 900000);
 	n = step(s, &a);
 	ASSERT_EQ(n, 1, "one dispersion alert");
 	ASSERT_EQ(a[0].detector, DETECTOR_DISPERSION, "dispersion");

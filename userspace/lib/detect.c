@@ -474,13 +474,35 @@ static double window_sum(const struct detect *d, const struct dstate *st)
 	return sum;
 }
 
+/* Sorts by model, then by volume ascending. */
 static int cmp_model_bytes(const void *x, const void *y)
 {
 	const double *a = x, *b = y;
 
 	if (a[0] != b[0])
 		return a[0] < b[0] ? -1 : 1;
-	return a[1] < b[1] ? 1 : a[1] > b[1] ? -1 : 0;
+	return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+/*
+ * The largest run of one model's volumes (sorted) whose largest is within
+ * the band of its smallest: "similar volume profiles". A campaign spread
+ * over many prefixes stays one cluster even beside a single heavy hitter.
+ */
+static size_t best_cluster(double (*m)[3], size_t i, size_t j, double band, size_t *from)
+{
+	size_t lo = i, hi, best = 0;
+
+	*from = i;
+	for (hi = i; hi < j; hi++) {
+		while (m[hi][1] > m[lo][1] * band)
+			lo++;
+		if (hi - lo + 1 > best) {
+			best = hi - lo + 1;
+			*from = lo;
+		}
+	}
+	return best;
 }
 
 /* Per model: anonymising prefixes active in the window, their volumes alike. */
@@ -488,7 +510,8 @@ static int dispersion_check(struct detect *d)
 {
 	const struct detect_dispersion_cfg *c = &d->cfg.dispersion;
 	double (*m)[3] = calloc(d->n ? d->n : 1, sizeof(*m)), *vol = NULL;
-	size_t n = 0, i, j;
+	double band = c->max_cv < 1 ? (1 + c->max_cv) / (1 - c->max_cv) : 1e300;
+	size_t n = 0, i, j, k, from, cnt;
 	int rc = 0;
 
 	if (!m)
@@ -515,25 +538,29 @@ static int dispersion_check(struct detect *d)
 	}
 	for (i = 0; i < n; i = j) {
 		struct dmodel *dm = model_get(d, (__u32)m[i][0]);
-		struct dstate *top = &d->st[(size_t)m[i][2]];
 		struct detect_alert *a;
+		struct dstate *top;
 		double cv, mean;
 
 		for (j = i; j < n && m[j][0] == m[i][0]; j++)
-			vol[j - i] = m[j][1];
-		if (j - i < c->min_prefixes || !dm)
+			;
+		cnt = best_cluster(m, i, j, band, &from);
+		if (cnt < c->min_prefixes || !dm)
 			continue;
-		cv = cv_of(vol, j - i, &mean);
+		for (k = 0; k < cnt; k++)
+			vol[k] = m[from + k][1];
+		cv = cv_of(vol, cnt, &mean);
 		if (cv > c->max_cv)
 			continue;
 		if (dm->last_dispersion && d->interval - dm->last_dispersion < d->cfg.cooldown)
 			continue;
 		dm->last_dispersion = d->interval;
-		a = alert_new(d, DETECTOR_DISPERSION, top, (double)(j - i), c->min_prefixes);
+		top = &d->st[(size_t)m[from + cnt - 1][2]];
+		a = alert_new(d, DETECTOR_DISPERSION, top, (double)cnt, c->min_prefixes);
 		if (a)
 			snprintf(a->figures, sizeof(a->figures),
 				 "%zu hosting/VPN/proxy prefixes in %u intervals (min %u), %.0f B "
-				 "each on average, volume cv %.2f (max %.2f)", j - i, c->window,
+				 "each on average, volume cv %.2f (max %.2f)", cnt, c->window,
 				 c->min_prefixes, mean, cv, c->max_cv);
 	}
 out:
