@@ -140,7 +140,7 @@ int xdp_ingress(struct xdp_md *ctx)
 	v = judge(who, country, DIR_INGRESS, LAYER_XDP, &m, m.l3_len);
 	if (v != VERDICT_DENY)
 		query_count(who->model, &m, true, is_syn(&m) ? QUERY_CONNECT : QUERY_REQUEST,
-			    m.l3_len);
+			    query_request_bytes(&m));
 	if (is_syn(&m)) {
 		/* A dropped SYN never reaches the socket layer: count it here. */
 		if (v == VERDICT_DENY)

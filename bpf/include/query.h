@@ -112,6 +112,23 @@ static __always_inline void query_count(__u32 model, const struct pkt_meta *m,
 	stat_inc(STAT_QUERY_FULL);
 }
 
+/*
+ * Request bytes of a packet: its L3 bytes, except 0 for a TCP segment with
+ * none of SYN, FIN, RST or PSH: a pure ACK, or the leading segments of a
+ * request longer than one MSS (its last segment, with PSH, counts). A
+ * streamed answer draws an ACK for every other segment; counting those
+ * would make every response/request ratio look alike, while the questions
+ * are what distillation keeps small. The test reads only the flags: a
+ * test on the header lengths would split every parser path of xdp_ingress
+ * and exceed the verifier's budget (docs/query-patterns.md).
+ */
+#define QUERY_TCP_COUNTED 0x0f	/* FIN | SYN | RST | PSH */
+
+static __always_inline __u64 query_request_bytes(const struct pkt_meta *m)
+{
+	return m->l4_proto != PROTO_TCP || (m->tcp_flags & QUERY_TCP_COUNTED) ? m->l3_len : 0;
+}
+
 /* True when the agent denied the source prefix for this model and it has not expired. */
 static __always_inline bool query_denied(__u32 model, const struct pkt_meta *m)
 {

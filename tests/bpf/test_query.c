@@ -151,13 +151,16 @@ static void xdp_counts_syns_and_request_bytes_per_prefix(void **state)
 	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &data), XDP_PASS, "data passes");
 	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &data), XDP_PASS, "data passes again");
 	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &denied), XDP_DROP, "IR dropped");
+	data.payload_len = 0;
+	data.tcp_flags = 0x10;
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &data), XDP_PASS, "pure ACK passes");
 	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "query read");
 	ASSERT_EQ(n, 1, "one prefix: 192.0.2.0/24 (the denied one is not served)");
 	r = find(recs, n, "192.0.2.0", 24);
 	ASSERT_OK_PTR(r, "192.0.2.0/24 entry");
 	ASSERT_EQ(r->value.conns, 1, "one SYN");
-	ASSERT_EQ(r->value.req_packets, 3, "three request packets");
-	ASSERT_EQ(r->value.req_bytes, 40 + 2 * (40 + 300), "request L3 bytes");
+	ASSERT_EQ(r->value.req_packets, 4, "four request packets, the ACK included");
+	ASSERT_EQ(r->value.req_bytes, 40 + 2 * (40 + 300), "request L3 bytes, the pure ACK's not");
 	ASSERT_EQ(r->value.resp_bytes, 0, "no response yet");
 	ASSERT_EQ(percpu_u64_sum(bpf_map__fd(skel->maps.stats), STAT_QUERY_INSERT), 1,
 		  "one insert counted");
