@@ -8,12 +8,18 @@
 #ifndef CUSTOMS_AUDIT_H
 #define CUSTOMS_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+struct strbuf;
+struct telem_signed;
 
 #define EXIT_USAGE 2
 
 int audit_verify(int argc, char **argv);
 int audit_report(int argc, char **argv);
+/* report --alerts: query-pattern alerts summarised (report_alerts.c); 0 or -1. */
+int audit_render_alerts(struct strbuf *o, const struct telem_signed *dec, size_t n, bool json);
 /* The batches of a store as a bundle in memory (caller frees *buf). */
 int audit_store_bundle(const char *db, unsigned char **buf, size_t *len);
 

@@ -51,6 +51,7 @@ struct report {
 	struct strbuf problems;
 	size_t n_gaps, n_problems;
 	bool verified;
+	bool alerts;				/* --alerts: the alert summary only */
 };
 
 static int add_traffic(struct report *r, const Customs__Counter *c)
@@ -427,7 +428,9 @@ static void report_usage(FILE *out)
 {
 	fprintf(out, "Usage: customs-audit report (BUNDLE | --store DB) [--keys DIR] [--from T] [--to T]\n"
 		     "                            [--country CC] [--node N] [--format text|json|csv]\n"
-		     "T is unix seconds or YYYY-MM-DDTHH:MM:SSZ. --keys also checks every signature.\n");
+		     "                            [--alerts]\n"
+		     "T is unix seconds or YYYY-MM-DDTHH:MM:SSZ. --keys also checks every signature.\n"
+		     "--alerts summarises the query-pattern alerts instead (text or json).\n");
 }
 
 struct store_buf {
@@ -505,7 +508,10 @@ static int run_report(struct report *r, const unsigned char *buf, size_t len,
 	}
 	merge_traffic(r);
 	strbuf_init(&out);
-	if (fmt == FMT_JSON)
+	if (r->alerts) {
+		if (audit_render_alerts(&out, r->dec, r->n_dec, fmt == FMT_JSON))
+			out.failed = true;
+	} else if (fmt == FMT_JSON)
 		render_json(&out, r);
 	else if (fmt == FMT_CSV)
 		render_csv(&out, r);
@@ -531,6 +537,7 @@ int audit_report(int argc, char **argv)
 		{ "country", required_argument, NULL, 'c' },
 		{ "node", required_argument, NULL, 'n' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "alerts", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -543,12 +550,13 @@ int audit_report(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:k:f:t:c:n:F:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:k:f:t:c:n:F:hA", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': db = optarg; break;
 		case 'k': keys = optarg; break;
 		case 'c': r.country = optarg; break;
 		case 'n': r.node = optarg; break;
+		case 'A': r.alerts = true; break;
 		case 'f':
 		case 't':
 			if (telem_parse_time(optarg, c == 'f' ? &r.from : &r.to)) {
