@@ -28,6 +28,7 @@
 #include "meter.h"
 #include "events.h"
 #include "access.h"
+#include "query.h"
 
 #define TCP_FLAG_RST	0x04
 #define TCP_FLAG_SYN	0x02
@@ -133,8 +134,13 @@ int xdp_ingress(struct xdp_md *ctx)
 	who = endpoint_lookup(&m);
 	if (!who)
 		return XDP_PASS;
+	if (query_denied(who->model, &m))
+		return XDP_DROP;
 	country = country_of(&m, true);
 	v = judge(who, country, DIR_INGRESS, LAYER_XDP, &m, m.l3_len);
+	if (v != VERDICT_DENY)
+		query_count(who->model, &m, true, is_syn(&m) ? QUERY_CONNECT : QUERY_REQUEST,
+			    query_request_bytes(&m));
 	if (is_syn(&m)) {
 		/* A dropped SYN never reaches the socket layer: count it here. */
 		if (v == VERDICT_DENY)
@@ -173,6 +179,8 @@ static __always_inline int skb_judge(struct __sk_buff *skb, enum direction dir)
 	who = found ? found : &unknown;
 	country = country_of(&m, dir == DIR_INGRESS);
 	v = judge(who, country, dir, LAYER_SKB, &m, skb->len);
+	if (dir == DIR_EGRESS && v != VERDICT_DENY)
+		query_count(who->model, &m, false, QUERY_RESPONSE, skb->len);
 	if (m.l4_proto == PROTO_TCP) {
 		if (dir == DIR_INGRESS && is_syn(&m))
 			tcp_count(who, country, DIR_INGRESS, OUTCOME_ATTEMPT);

@@ -365,7 +365,58 @@ enum stat_index {
 	STAT_METER_OVERFLOW,		/* counted into the overflow bucket */
 	STAT_TCP_OVERFLOW,		/* tcp_outcome map full */
 	STAT_PARSE_ERROR,		/* frames the parser refused (passed) */
+	STAT_QUERY_INSERT,		/* query_counts entries created (query.h) */
+	STAT_QUERY_FULL,		/* query_counts insert refused: not counted */
+	STAT_QUERY_DROP,		/* packets dropped by a query_deny entry */
 	STAT_MAX,
 };
+
+/*
+ * Query patterns (bpf/include/query.h, docs/query-patterns.md): per model
+ * and source prefix (IPv4 /24, IPv6 /48 unless configured otherwise),
+ * connection attempts, request packets and bytes (XDP ingress to a served
+ * endpoint) and response bytes (cgroup_skb egress from a tenant, keyed by
+ * the destination prefix). The key holds the address masked to the prefix,
+ * network byte order, IPv4 in addr[0]. Values are cumulative per CPU in an
+ * LRU per-CPU hash; the agent takes deltas each interval.
+ */
+struct query_key {
+	__u32 model;
+	__u32 addr[4];		/* masked to plen bits */
+	__u8 family;		/* 4 or 6 */
+	__u8 plen;		/* prefix length the kernel masked to */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct query_key) == 24, "query_key layout");
+
+struct query_value {
+	__u64 conns;		/* TCP SYNs (attempts) from the prefix */
+	__u64 req_packets;
+	__u64 req_bytes;	/* L3 bytes towards the model */
+	__u64 resp_bytes;	/* L3 bytes from the model's tenant to the prefix */
+};
+_Static_assert(sizeof(struct query_value) == 32, "query_value layout");
+
+/* The query-pattern detectors (userspace/lib/detect.h), one table. */
+enum detector {
+	DETECTOR_VOLUME = 0,		/* above own baseline by a factor, or a quota */
+	DETECTOR_DISPERSION = 1,	/* many hosting prefixes, similar volumes */
+	DETECTOR_EXTRACTION = 2,	/* sustained high response/request ratio */
+	DETECTOR_GEOGRAPHY = 3,		/* prohibited-country ASN, or a VPN hop */
+	DETECTOR_MAX,
+};
+
+/*
+ * A temporary deny of one source prefix for one model, installed by the
+ * agent when a detector in enforce mode fires. The kernel honours the
+ * expiry itself (bpf_ktime_get_ns), so a deny ends on time even if the
+ * agent is gone; the agent deletes expired entries.
+ */
+struct query_deny {
+	__u64 expires_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u32 detector;		/* enum detector that asked for it */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct query_deny) == 16, "query_deny layout");
 
 #endif /* CUSTOMS_ABI_H */

@@ -129,7 +129,7 @@ int agent_start(struct agent *a)
 	rc = agent_geo_commit(a) ?: agent_policy_commit(a);
 	if (rc)
 		return rc;
-	rc = agent_attach_all(a);
+	rc = agent_query_open(a) ?: agent_attach_all(a);
 	if (rc)
 		return rc;
 	snprintf(path, sizeof(path), "%s/totals", a->cfg.state_dir);
@@ -208,6 +208,7 @@ static void do_interval(struct agent *a)
 	}
 	dp_stats_read(a->dp, a->health.kernel_stats);
 	agent_guarantees_interval(a, recs, n);
+	agent_query_interval(a, recs, n);
 	agent_interval_end(a, recs, n);
 	free(a->last_interval);
 	a->last_interval = recs;
@@ -276,6 +277,7 @@ void agent_stop(struct agent *a)
 	agent_policy_free(a);
 	agent_geo_free(a);
 	agent_guarantees_free(a);
+	agent_query_free(a);
 	free(a->last_interval);
 	free(a->pending_events);
 }

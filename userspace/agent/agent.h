@@ -28,6 +28,7 @@ struct agent_policy;	/* policy_apply.c */
 struct agent_geo;	/* geo_apply.c */
 struct exporter;	/* exporter.h, driven by agent_telemetry.c */
 struct agent_guarantees;	/* agent_guarantee.c */
+struct agent_query;	/* agent_query.c */
 
 struct agent_health {
 	__u64 intervals;
@@ -51,6 +52,7 @@ struct agent {
 	struct agent_geo *geo;
 	struct exporter *exporter;
 	struct agent_guarantees *guarantees;
+	struct agent_query *query;
 	struct name_table names;
 	struct agent_health health;
 	struct interval_event recent[AGENT_RECENT_EVENTS];

@@ -277,6 +277,11 @@ bool agent_control(void *ctx, int fd, __u16 type, __u32 flags)
 			return true;
 		control_end(fd, 0, NULL);
 		break;
+	case CONTROL_ALERTS:
+		agent_query_render(a, json, &out);
+		send_all(fd, &out);
+		control_end(fd, 0, NULL);
+		break;
 	case CONTROL_RELOAD:
 		status = agent_reload(a, err, sizeof(err)) ? EINVAL : 0;
 		control_end(fd, status, status ? err : NULL);
@@ -324,4 +329,5 @@ void agent_render_metrics(void *ctx, struct strbuf *out)
 		      (unsigned long long)a->health.reloads_ok,
 		      (unsigned long long)a->health.reloads_failed,
 		      a->counters.totals.count);
+	agent_query_metrics(a, out);
 }

@@ -64,6 +64,24 @@ void agent_guarantees_sent(struct agent *a);
 void agent_guarantees_status(const struct agent *a, struct strbuf *out, bool json);
 void agent_guarantees_free(struct agent *a);
 
+/* The live geo table (the mirror of the kernel's), or NULL. */
+/*
+ * Lookups over the live kernel table (a read-only mapping of it, nothing
+ * copied), or NULL; the caller frees it with geo_table_free() when done,
+ * so the pages it touched leave the agent's resident memory.
+ */
+struct geo_table *agent_geo_view(struct agent *a);
+
+/* agent_query.c: query-pattern detection, alerts and prefix denies. */
+int agent_query_open(struct agent *a);
+void agent_query_free(struct agent *a);
+void agent_query_interval(struct agent *a, const struct meter_record *recs, size_t n);
+/* Lends the interval's alerts to rec; taken() forgets them once submitted. */
+void agent_query_take(struct agent *a, struct interval_record *rec);
+void agent_query_taken(struct agent *a);
+void agent_query_render(const struct agent *a, bool json, struct strbuf *out);
+void agent_query_metrics(const struct agent *a, struct strbuf *out);
+
 /* agent_control.c: control requests, metrics, events. */
 bool agent_control(void *ctx, int fd, __u16 type, __u32 flags);
 void agent_render_metrics(void *ctx, struct strbuf *out);

@@ -144,6 +144,42 @@ static int load_geo(struct loader *l, const struct ynode *n)
 	return err;
 }
 
+/* A list of at most CONFIG_MAX_OVERRIDES paths. */
+static int path_list(struct loader *l, const struct ynode *v, const char *what,
+		     char out[][CONFIG_PATH_MAX], int *n)
+{
+	size_t i;
+	int err = 0;
+
+	if (v->kind != YNODE_SEQ)
+		return FAIL(l, v, "%s must be a list of files", what);
+	if (v->n_items > CONFIG_MAX_OVERRIDES)
+		return FAIL(l, v, "%s: at most %d files", what, CONFIG_MAX_OVERRIDES);
+	for (i = 0; i < v->n_items && !err; i++)
+		err = str_field(l, v->items[i], what, out[i], CONFIG_PATH_MAX);
+	*n = (int)v->n_items;
+	return err;
+}
+
+static int load_asn(struct loader *l, const struct ynode *n)
+{
+	static const char *const keys[] = { "database", "overrides", "classes", NULL };
+	struct agent_config *c = l->cfg;
+	const struct ynode *v;
+	int err;
+
+	if (n->kind != YNODE_MAP)
+		return FAIL(l, n, "asn must be a mapping with database, overrides and classes");
+	err = ynode_check_keys(&l->doc, n, keys, l->err, l->errlen);
+	if (!err && (v = ynode_get(n, "database")))
+		err = path_list(l, v, "asn.database", c->asn_db, &c->n_asn_db);
+	if (!err && (v = ynode_get(n, "overrides")))
+		err = path_list(l, v, "asn.overrides", c->asn_overrides, &c->n_asn_overrides);
+	if (!err && (v = ynode_get(n, "classes")))
+		err = str_field(l, v, "asn.classes", c->asn_classes, sizeof(c->asn_classes));
+	return err;
+}
+
 static int load_xdp(struct loader *l, const struct ynode *n)
 {
 	static const char *const keys[] = { "interface", "mode", NULL };
@@ -290,7 +326,7 @@ static int load_root(struct loader *l, const struct ynode *root)
 {
 	static const char *const keys[] = {
 		"node", "policy", "geo", "dataplane", "state_dir", "control_socket",
-		"interval", "metrics", "collector", NULL,
+		"interval", "metrics", "collector", "asn", NULL,
 	};
 	struct agent_config *c = l->cfg;
 	const struct ynode *v;
@@ -326,6 +362,8 @@ static int load_root(struct loader *l, const struct ynode *root)
 		err = load_metrics(l, v);
 	if (!err && (v = ynode_get(root, "collector")))
 		err = load_collector(l, v);
+	if (!err && (v = ynode_get(root, "asn")))
+		err = load_asn(l, v);
 	return err;
 }
 
@@ -360,6 +398,14 @@ static int anchor_paths(struct agent_config *c, char *err, size_t errlen)
 	for (k = 0; k < c->n_geo_overrides; k++)
 		if (anchor(c->file, c->geo_overrides[k], CONFIG_PATH_MAX))
 			goto toolong;
+	for (k = 0; k < c->n_asn_db; k++)
+		if (anchor(c->file, c->asn_db[k], CONFIG_PATH_MAX))
+			goto toolong;
+	for (k = 0; k < c->n_asn_overrides; k++)
+		if (anchor(c->file, c->asn_overrides[k], CONFIG_PATH_MAX))
+			goto toolong;
+	if (anchor(c->file, c->asn_classes, CONFIG_PATH_MAX))
+		goto toolong;
 	return 0;
 toolong:
 	snprintf(err, errlen, "%s: a path is too long once made relative to the file's "

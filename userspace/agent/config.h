@@ -30,6 +30,12 @@ struct agent_config {
 	char geo_db[CONFIG_PATH_MAX];
 	char geo_overrides[CONFIG_MAX_OVERRIDES][CONFIG_PATH_MAX];
 	int n_geo_overrides;
+	/* AS data for the query-pattern detectors (docs/query-patterns.md). */
+	char asn_db[CONFIG_MAX_OVERRIDES][CONFIG_PATH_MAX];
+	int n_asn_db;
+	char asn_overrides[CONFIG_MAX_OVERRIDES][CONFIG_PATH_MAX];
+	int n_asn_overrides;
+	char asn_classes[CONFIG_PATH_MAX];
 	char cgroup[CONFIG_PATH_MAX];		/* empty: no cgroup programs */
 	struct config_xdp xdp[CONFIG_MAX_XDP];
 	int n_xdp;

@@ -77,6 +77,19 @@ int agent_geo_commit(struct agent *a)
 	return 0;
 }
 
+struct geo_table *agent_geo_view(struct agent *a)
+{
+	struct geo_maps maps;
+	struct geo_table *view = NULL;
+
+	if (!a->geo || !a->geo->live || !a->dp)
+		return NULL;
+	maps = GEO_MAPS(dp_skeleton(a->dp));
+	if (geo_kernel_view(&maps, &view))
+		return NULL;
+	return view;
+}
+
 void agent_geo_discard(struct agent *a)
 {
 	if (!a->geo)

@@ -14,6 +14,7 @@
 #include "telemetry.pb-c.h"
 
 struct strbuf;
+struct telem_signed;
 
 #define EXIT_USAGE 2
 
@@ -29,6 +30,8 @@ struct audit_guarantee_input {
 /* guarantees.c: the guarantees view of a report, text or JSON. */
 int audit_render_guarantees(struct strbuf *o, const struct audit_guarantee_input *in,
 			    bool json);
+/* report --alerts: query-pattern alerts summarised (report_alerts.c); 0 or -1. */
+int audit_render_alerts(struct strbuf *o, const struct telem_signed *dec, size_t n, bool json);
 /* The batches of a store as a bundle in memory (caller frees *buf). */
 int audit_store_bundle(const char *db, unsigned char **buf, size_t *len);
 

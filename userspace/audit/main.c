@@ -16,7 +16,7 @@ static void usage(FILE *out)
 {
 	fprintf(out, "Usage: customs-audit verify BUNDLE --keys DIR [--partial]\n"
 		     "       customs-audit report (BUNDLE | --store DB) [--keys DIR] [--from T] [--to T]\n"
-		     "                     [--country CC] [--node N] [--format text|json|csv]\n\n"
+		     "                     [--country CC] [--node N] [--format text|json|csv] [--alerts]\n\n"
 		     "  verify   exit 0 when every signature and link holds; else exit 1 and\n"
 		     "           print one line per problem naming node, epoch and seq\n"
 		     "  report   traffic per tenant, model, country and direction; denials,\n"

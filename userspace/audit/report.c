@@ -52,6 +52,7 @@ struct report {
 	size_t n_gaps, n_problems;
 	bool verified;
 	bool guarantees;			/* --guarantees */
+	bool alerts;				/* --alerts: the alert summary only */
 };
 
 static int add_traffic(struct report *r, const Customs__Counter *c)
@@ -462,10 +463,11 @@ static void report_usage(FILE *out)
 {
 	fprintf(out, "Usage: customs-audit report (BUNDLE | --store DB) [--keys DIR] [--from T] [--to T]\n"
 		     "                            [--country CC] [--node N] [--format text|json|csv]\n"
-		     "                            [--guarantees]\n"
+		     "                            [--guarantees | --alerts]\n"
 		     "T is unix seconds or YYYY-MM-DDTHH:MM:SSZ. --keys also checks every signature.\n"
 		     "--guarantees: per guarantee, availability against the target, breached\n"
-		     "intervals, drift, refused policies, revocations and gaps (text or json).\n");
+		     "intervals, drift, refused policies, revocations and gaps (text or json).\n"
+		     "--alerts summarises the query-pattern alerts instead (text or json).\n");
 }
 
 struct store_buf {
@@ -543,9 +545,12 @@ static int run_report(struct report *r, const unsigned char *buf, size_t len,
 	}
 	merge_traffic(r);
 	strbuf_init(&out);
-	if (r->guarantees)
+	if (r->guarantees) {
 		err = render_guarantees(&out, r, fmt == FMT_JSON);
-	else if (fmt == FMT_JSON)
+	} else if (r->alerts) {
+		if (audit_render_alerts(&out, r->dec, r->n_dec, fmt == FMT_JSON))
+			out.failed = true;
+	} else if (fmt == FMT_JSON)
 		render_json(&out, r);
 	else if (fmt == FMT_CSV)
 		render_csv(&out, r);
@@ -572,6 +577,7 @@ int audit_report(int argc, char **argv)
 		{ "node", required_argument, NULL, 'n' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "guarantees", no_argument, NULL, 'G' },
+		{ "alerts", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -584,12 +590,13 @@ int audit_report(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:k:f:t:c:n:F:Gh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:k:f:t:c:n:F:GhA", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': db = optarg; break;
 		case 'k': keys = optarg; break;
 		case 'c': r.country = optarg; break;
 		case 'n': r.node = optarg; break;
+		case 'A': r.alerts = true; break;
 		case 'f':
 		case 't':
 			if (telem_parse_time(optarg, c == 'f' ? &r.from : &r.to)) {

@@ -26,5 +26,6 @@ int cmd_stats(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
 
 #endif

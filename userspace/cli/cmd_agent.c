@@ -213,3 +213,16 @@ int cmd_top(int argc, char **argv)
 	}
 	return 0;
 }
+
+int cmd_alerts(int argc, char **argv)
+{
+	struct agent_opts o = { 0 };
+	int rc = parse(argc, argv, &o,
+		       "Usage: customsctl alerts [--json] [--socket PATH]\n"
+		       "The agent's recent query-pattern alerts, oldest first: detector,\n"
+		       "mode, model, client prefix, AS, countries, the figure and the\n"
+		       "threshold it crossed (docs/query-patterns.md).\n" SOCKET_HELP,
+		       true, false, false);
+
+	return rc >= 0 ? rc : ask(&o, CONTROL_ALERTS, "alerts");
+}

@@ -15,6 +15,7 @@ static const struct cli_command commands[] = {
 	{ "top", "live rates per tenant and country", cmd_top },
 	{ "events", "recent denials and audit hits (--follow)", cmd_events },
 	{ "reload", "recompile the policy and reload geo data", cmd_reload },
+	{ "alerts", "recent query-pattern alerts (distillation, VPN hops)", cmd_alerts },
 	{ "country", "look up ISO 3166-1 alpha-2 codes and their indexes", cmd_country },
 	{ "geo", "compile, describe and query geo databases", cmd_geo },
 	{ "policy", "check, explain, diff and compile policy files", cmd_policy },

@@ -28,6 +28,9 @@ static const char *const stat_names[STAT_MAX] = {
 	[STAT_METER_OVERFLOW] = "meter_overflow",
 	[STAT_TCP_OVERFLOW] = "tcp_outcome_overflow",
 	[STAT_PARSE_ERROR] = "parse_errors",
+	[STAT_QUERY_INSERT] = "query_prefixes_inserted",
+	[STAT_QUERY_FULL] = "query_full",
+	[STAT_QUERY_DROP] = "query_deny_drops",
 };
 
 #define NAME_OR(tab, i, n) ((unsigned)(i) < (n) && (tab)[i] ? (tab)[i] : "?")

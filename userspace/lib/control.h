@@ -30,6 +30,7 @@ enum control_type {
 	CONTROL_EVENTS = 3,
 	CONTROL_RELOAD = 4,
 	CONTROL_TOP = 5,
+	CONTROL_ALERTS = 6,	/* query-pattern alerts (agent_query.c) */
 	/* replies */
 	CONTROL_DATA = 100,
 	CONTROL_END = 101,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Loader and reader of the data plane; see dataplane.h. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -47,6 +48,8 @@ static struct bpf_map **pinned_maps(struct dataplane *s, size_t *n)
 	list[i++] = s->maps.events;
 	list[i++] = s->maps.event_budget;
 	list[i++] = s->maps.geo_live;
+	list[i++] = s->maps.query_counts;
+	list[i++] = s->maps.query_deny;
 	*n = i;
 	return list;
 }
@@ -122,7 +125,9 @@ static int dp_size_maps(struct dp *dp, const struct dp_config *cfg)
 	      size_map(s->maps.endpoints, or_default(cfg->endpoint_entries, 4096)) ?:
 	      size_map(s->maps.tcp_outcomes, or_default(cfg->tcp_entries, 16384)) ?:
 	      size_map(s->maps.access_matrix, (cfg->models + 1) * DIR_MAX) ?:
-	      size_map(s->maps.events, or_default(cfg->ringbuf_bytes, 1u << 20));
+	      size_map(s->maps.events, or_default(cfg->ringbuf_bytes, 1u << 20)) ?:
+	      size_map(s->maps.query_counts, or_default(cfg->query_entries, 65536)) ?:
+	      size_map(s->maps.query_deny, or_default(cfg->query_deny_entries, 4096));
 	if (err)
 		pr_warn("dataplane: sizing maps: %s\n", strerror(-err));
 	return err;
@@ -167,6 +172,29 @@ static int dp_seed_overflow(struct dp *dp, struct bpf_map *buf)
 	return err;
 }
 
+/* The prefix masks the kernel applies, from the configured lengths. */
+static int dp_query_setup(struct dp *dp, const struct dp_config *cfg)
+{
+	__u8 p4 = cfg->query_v4_prefix ? cfg->query_v4_prefix : 24;
+	__u8 p6 = cfg->query_v6_prefix ? cfg->query_v6_prefix : 48;
+	struct query_key k;
+	__u32 ones[4] = { ~0u, ~0u, ~0u, ~0u };
+
+	if (p4 > 32 || p6 > 128) {
+		pr_warn("dataplane: query prefix lengths /%u and /%u: at most /32 and /128\n",
+			p4, p6);
+		return -EINVAL;
+	}
+	dp->skel->rodata->query_enabled = !cfg->query_off;
+	dp_query_key(&k, 0, 4, ones, p4);
+	dp->skel->rodata->query_v4_mask = k.addr[0];
+	dp->skel->rodata->query_v4_plen = p4;
+	dp_query_key(&k, 0, 6, ones, p6);
+	memcpy((void *)dp->skel->rodata->query_v6_mask, k.addr, sizeof(k.addr));
+	dp->skel->rodata->query_v6_plen = p6;
+	return 0;
+}
+
 int dp_open(struct dp **out, const struct dp_config *cfg)
 {
 	struct dp *dp;
@@ -199,6 +227,9 @@ int dp_open(struct dp **out, const struct dp_config *cfg)
 	dp->skel->rodata->events_burst =
 		or_default(cfg->events_burst, 2 * dp->skel->rodata->events_per_sec);
 	dp->skel->rodata->sample_new_flows = cfg->sample_new_flows;
+	err = dp_query_setup(dp, cfg);
+	if (err)
+		goto fail;
 	err = mkdir_p(dp->pin_dir);
 	if (!err) {
 		char maps_dir[PATH_MAX];
@@ -856,4 +887,91 @@ int dp_events_poll(struct dp *dp, int timeout_ms)
 int dp_events_fd(struct dp *dp)
 {
 	return dp->events ? ring_buffer__epoll_fd(dp->events) : -EINVAL;
+}
+
+void dp_query_key(struct query_key *k, __u32 model, __u8 family, const __u32 addr[4],
+		  __u8 plen)
+{
+	int words = family == 4 ? 1 : 4, i, bits = plen;
+
+	memset(k, 0, sizeof(*k));
+	k->model = model;
+	k->family = family;
+	k->plen = plen;
+	for (i = 0; i < words; i++, bits -= 32) {
+		__u32 mask = bits >= 32 ? ~0u : bits <= 0 ? 0 : ~0u << (32 - bits);
+
+		k->addr[i] = addr[i] & htonl(mask);
+	}
+}
+
+int dp_query_read(struct dp *dp, struct query_record **out, size_t *n)
+{
+	struct query_value *vals = NULL;
+	struct query_key *keys = NULL;
+	struct query_record *recs;
+	size_t cnt = 0, i;
+	int c, err;
+
+	err = read_percpu_hash(bpf_map__fd(dp->skel->maps.query_counts), sizeof(*keys),
+			       sizeof(*vals), dp->ncpu, (void **)&keys, (void **)&vals, &cnt);
+	if (err)
+		return err;
+	recs = calloc(cnt ? cnt : 1, sizeof(*recs));
+	for (i = 0; recs && i < cnt; i++) {
+		const struct query_value *v = &vals[i * (size_t)dp->ncpu];
+
+		recs[i].key = keys[i];
+		for (c = 0; c < dp->ncpu; c++) {
+			recs[i].value.conns += v[c].conns;
+			recs[i].value.req_packets += v[c].req_packets;
+			recs[i].value.req_bytes += v[c].req_bytes;
+			recs[i].value.resp_bytes += v[c].resp_bytes;
+		}
+	}
+	free(keys);
+	free(vals);
+	if (!recs)
+		return -ENOMEM;
+	*out = recs;
+	*n = cnt;
+	return 0;
+}
+
+int dp_query_deny_set(struct dp *dp, const struct query_key *key,
+		      const struct query_deny *deny)
+{
+	int err = bpf_map__update_elem(dp->skel->maps.query_deny, key, sizeof(*key), deny,
+				       sizeof(*deny), BPF_ANY);
+
+	if (err)
+		pr_warn("dataplane: query deny: %s (map full? raise query_deny_entries)\n",
+			strerror(-err));
+	return err ?: (dp_query_deny_sweep(dp, 0) < 0 ? -EIO : 0);
+}
+
+int dp_query_deny_sweep(struct dp *dp, __u64 now_ns)
+{
+	int fd = bpf_map__fd(dp->skel->maps.query_deny);
+	struct query_key key, next;
+	struct query_deny d;
+	__u32 live = 0;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &d))
+			continue;
+		if (now_ns && d.expires_ns <= now_ns) {
+			bpf_map_delete_elem(fd, &key);
+			/* Restart: a deleted key cannot anchor the walk. */
+			first = true;
+			live = 0;
+			continue;
+		}
+		live++;
+	}
+	dp->skel->bss->query_deny_active = live;
+	return (int)live;
 }

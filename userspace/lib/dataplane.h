@@ -39,6 +39,11 @@ struct dp_config {
 	__u32 events_per_sec;		/* per CPU; 0: 1000 */
 	__u32 events_burst;		/* 0: 2 * events_per_sec */
 	bool sample_new_flows;
+	__u32 query_entries;		/* active prefixes (LRU); 0: 65536 */
+	__u32 query_deny_entries;	/* 0: 4096 */
+	__u8 query_v4_prefix;		/* 1..32; 0: 24 */
+	__u8 query_v6_prefix;		/* 1..128; 0: 48 */
+	bool query_off;			/* no query-pattern counting at all */
 };
 
 enum dp_xdp_mode {
@@ -94,6 +99,24 @@ int dp_meter_clear(struct dp *dp);
 int dp_meter_clear_buffer(struct dp *dp, int which);
 int dp_tcp_read(struct dp *dp, struct tcp_outcome_record **out, size_t *n);
 int dp_stats_read(struct dp *dp, __u64 out[STAT_MAX]);
+
+/*
+ * Query patterns (bpf/include/query.h): every live (model, prefix) entry
+ * with its cumulative counts, per-CPU values summed; and the prefix deny.
+ * dp_query_deny_sweep() deletes entries expired at now_ns (monotonic) and
+ * tells the kernel how many remain; it returns that number or -errno.
+ */
+struct query_record {
+	struct query_key key;
+	struct query_value value;
+};
+int dp_query_read(struct dp *dp, struct query_record **out, size_t *n);
+int dp_query_deny_set(struct dp *dp, const struct query_key *key,
+		      const struct query_deny *deny);
+int dp_query_deny_sweep(struct dp *dp, __u64 now_ns);
+/* Masks an address (network byte order, IPv4 in addr[0]) into a key. */
+void dp_query_key(struct query_key *k, __u32 model, __u8 family, const __u32 addr[4],
+		  __u8 plen);
 
 /* Events: cb gets each ring-buffer record; returns events consumed. */
 typedef int (*dp_event_fn)(void *ctx, const struct event *e);

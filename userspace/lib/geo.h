@@ -133,6 +133,12 @@ struct geo_maps {
  * from bpffs pins are fine. On failure the live table stays in force.
  */
 int geo_kernel_install(const struct geo_maps *m, struct geo_table *t);
+/*
+ * A read-only table over the live kernel table's own bytes (an mmap of the
+ * map, nothing copied): lookups and the hash only, for processes that must
+ * answer lookups without holding a copy. Free with geo_table_free().
+ */
+int geo_kernel_view(const struct geo_maps *m, struct geo_table **out);
 /* The hash of the live table (-ENOENT when none is loaded). */
 int geo_kernel_live_hash(const struct geo_maps *m, unsigned char out[SHA256_LEN]);
 

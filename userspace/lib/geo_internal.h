@@ -31,6 +31,7 @@ struct geo_table {
 	struct geo_list fam[2];		/* GEO_V4, GEO_V6; each starts at 0 */
 	union geo_block *image;
 	size_t n_blocks;
+	size_t mapped_bytes;		/* image is a read-only mmap of a kernel map */
 	bool dirty;			/* image and hash are stale */
 	unsigned char hash[SHA256_LEN];
 	unsigned char source_hash[SHA256_LEN];

@@ -91,6 +91,54 @@ int geo_kernel_live_hash(const struct geo_maps *m, unsigned char out[SHA256_LEN]
 	return err;
 }
 
+int geo_kernel_view(const struct geo_maps *m, struct geo_table **out)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0, id;
+	struct geo_table *t = NULL;
+	int fd = -1, err;
+	void *mem;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(m->live), &zero, &id))
+		return errno == ENOENT ? -ENOENT : -errno;
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	if (err)
+		goto cleanup;
+	if (info.value_size != GEO_BLOCK_SIZE) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	t->mapped_bytes = page_round((size_t)info.max_entries * GEO_BLOCK_SIZE);
+	mem = mmap(NULL, t->mapped_bytes, PROT_READ, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		err = -errno;
+		free(t);
+		t = NULL;
+		goto cleanup;
+	}
+	t->image = mem;
+	t->n_blocks = info.max_entries;
+	if (t->image[0].hdr.magic != GEO_HDR_MAGIC) {
+		geo_table_free(t);
+		t = NULL;
+		err = -EINVAL;
+		goto cleanup;
+	}
+	memcpy(t->hash, t->image[0].hdr.table_sha256, SHA256_LEN);
+	*out = t;
+cleanup:
+	close(fd);
+	return err;
+}
+
 int geo_probe_open(struct geo_probe *p, __u32 lpm_v4, __u32 lpm_v6)
 {
 	size_t bytes = page_round((size_t)GEO_PROBE_SLOTS * sizeof(struct geo_probe_slot));

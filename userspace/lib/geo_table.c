@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <time.h>
 
@@ -132,7 +133,10 @@ void geo_table_free(struct geo_table *t)
 		return;
 	free(t->fam[0].b);
 	free(t->fam[1].b);
-	free(t->image);
+	if (t->mapped_bytes)
+		munmap(t->image, t->mapped_bytes);
+	else
+		free(t->image);
 	free(t);
 }
 

@@ -94,6 +94,23 @@ struct interval_guarantee {
 	char revocation_ref[INTERVAL_NAME_MAX * 2];
 };
 
+/* A query-pattern alert (detect.h) as telemetry carries it. */
+struct interval_alert {
+	__u64 unix_ns;
+	char model[INTERVAL_NAME_MAX];
+	char detector[16];
+	char mode[8];			/* "audit" or "enforce" */
+	char prefix[64];
+	__u32 asn;
+	char org[96];
+	char country[3];
+	char asn_country[3];
+	double value;
+	double threshold;
+	char figures[192];
+	__u64 deny_until_unix_ns;	/* enforce only */
+};
+
 struct interval_record {
 	__u64 start_unix_ns;
 	__u64 end_unix_ns;
@@ -110,6 +127,8 @@ struct interval_record {
 	size_t n_notices;
 	struct interval_guarantee *guarantees;
 	size_t n_guarantees;
+	struct interval_alert *alerts;	/* query-pattern alerts of the interval */
+	size_t n_alerts;
 };
 
 #endif

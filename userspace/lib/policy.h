@@ -179,6 +179,10 @@ struct policy_explanation {
 int policy_explain(const struct policy *p, __u32 model, enum direction dir, __u16 country,
 		   struct policy_explanation *out);
 
+/* The query-pattern detectors' thresholds and modes (defaults when unwritten). */
+struct detect_config;
+const struct detect_config *policy_query(const struct policy *p);
+
 /* The compiled policy as JSON (models, matrix, tenants, endpoints, guarantees). */
 void policy_render_json(const struct policy *p, struct strbuf *out);
 /*

@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 
+#include "detect.h"
 #include "policy.h"
 #include "yamltree.h"
 
@@ -179,6 +180,9 @@ struct policy {
 	struct prevocation *revocations;
 	size_t n_revocations;
 
+	struct detect_config query;	/* query_patterns (policy_query.c) */
+	bool query_set;			/* the section was written */
+
 	struct access_row *rows;	/* (n_models + 1) * DIR_MAX */
 	__u8 hash[SHA256_LEN];
 };
@@ -191,6 +195,9 @@ struct pctx {
 };
 
 int policy_parse(struct pctx *c);
+/* The query_patterns section (policy_query.c); n may be NULL (defaults). */
+int policy_parse_query(struct pctx *c, const struct ynode *n);
+void policy_query_canonical(const struct policy *p, struct strbuf *sb);
 int policy_compile(struct pctx *c);
 /* Fills p->hash from the canonical form (policy_render.c). */
 void policy_canonical_hash(struct policy *p);

@@ -900,7 +900,7 @@ static int parse_top(struct pctx *c)
 {
 	static const char *const keys[] = { "version", "node", "mode", "unknown_model_tier",
 					    "country_groups", "tiers", "models", "guarantees",
-					    "revocations", NULL };
+					    "revocations", "query_patterns", NULL };
 	const struct ynode *root = c->doc.root, *n;
 	int rc;
 
@@ -942,5 +942,7 @@ int policy_parse(struct pctx *c)
 		rc = parse_list(c, root, "guarantees", &seq) ?: parse_guarantees(c, seq);
 	if (!rc)
 		rc = parse_list(c, root, "revocations", &seq) ?: parse_revocations(c, seq);
+	if (!rc)
+		rc = policy_parse_query(c, ynode_get(root, "query_patterns"));
 	return rc;
 }

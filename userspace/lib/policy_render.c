@@ -259,6 +259,7 @@ void policy_canonical(const struct policy *p, struct strbuf *out)
 	canon_tiers(p, out);
 	canon_models(p, out);
 	canon_guarantees(p, out);
+	policy_query_canonical(p, out);
 }
 
 void policy_canonical_hash(struct policy *p)

@@ -339,6 +339,7 @@ void telem_builder_free(struct telem_builder *b)
 	free(b->codes);
 	free(b->guarantees);
 	free(b->guarantee_ptrs);
+	free(b->alerts);
 	free(b->bytes);
 	free(b->out);
 	memset(b, 0, sizeof(*b));
@@ -390,6 +391,50 @@ static void fill_event(Customs__Event *e, const struct interval_event *ie,
 	}
 	e->sport = r->sport;
 	e->dport = r->dport;
+}
+
+/* A query-pattern alert as an event; strings are borrowed from the record. */
+static void fill_alert(Customs__Event *e, Customs__QueryAlert *qa,
+		       const struct interval_alert *ia)
+{
+	customs__event__init(e);
+	customs__query_alert__init(qa);
+	e->kind = CUSTOMS__EVENT_KIND__EVENT_QUERY_ALERT;
+	e->unix_ns = ia->unix_ns;
+	e->model = (char *)ia->model;
+	e->country = (char *)ia->country;
+	qa->detector = (char *)ia->detector;
+	qa->mode = (char *)ia->mode;
+	qa->prefix = (char *)ia->prefix;
+	qa->asn = ia->asn;
+	qa->organisation = (char *)ia->org;
+	qa->country = (char *)ia->country;
+	qa->asn_country = (char *)ia->asn_country;
+	qa->value = ia->value;
+	qa->threshold = ia->threshold;
+	qa->figures = (char *)ia->figures;
+	qa->deny_until_unix_ns = ia->deny_until_unix_ns;
+	e->query_alert = qa;
+}
+
+/* The interval's query-pattern alerts, after every other event. */
+static int build_alert_parts(struct telem_builder *p, const struct interval_record *iv,
+			     size_t at)
+{
+	Customs__Event *events = p->events, **event_ptrs = p->event_ptrs;
+	Customs__QueryAlert *qa;
+	size_t i;
+
+	if (grow(&p->alerts, &p->cap_alerts, iv->n_alerts + 1, sizeof(*qa)))
+		return -ENOMEM;
+	qa = p->alerts;
+	for (i = 0; i < iv->n_alerts; i++) {
+		if (!name_ok(iv->alerts[i].model))
+			return -EINVAL;
+		fill_alert(&events[at + i], &qa[i], &iv->alerts[i]);
+		event_ptrs[at + i] = &events[at + i];
+	}
+	return 0;
 }
 
 static void fill_notice(Customs__Event *e, const struct interval_notice *n,
@@ -473,7 +518,7 @@ static int build_parts(struct telem_builder *p, Customs__Batch *b,
 		       const struct interval_record *iv,
 		       const struct telem_drop *drops, size_t n_drops, __u64 now)
 {
-	size_t i, n_ev = iv->n_events + iv->n_notices + n_drops;
+	size_t i, n_ev = iv->n_events + iv->n_notices + n_drops + iv->n_alerts;
 	size_t n_codes = iv->n_counters + iv->n_events + iv->n_notices + iv->n_guarantees + 1;
 	int rc;
 	Customs__Counter *counters;
@@ -530,6 +575,9 @@ static int build_parts(struct telem_builder *p, Customs__Batch *b,
 		e->spool_drop = &sd[i];
 		event_ptrs[iv->n_events + iv->n_notices + i] = e;
 	}
+	rc = build_alert_parts(p, iv, iv->n_events + iv->n_notices + n_drops);
+	if (rc)
+		return rc;
 	b->n_counters = iv->n_counters;
 	b->counters = counter_ptrs;
 	b->n_events = n_ev;

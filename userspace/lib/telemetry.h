@@ -93,8 +93,8 @@ struct telem_drop {
 struct telem_builder {
 	void *counters, *counter_ptrs, *events, *event_ptrs, *drops, *codes;
 	size_t cap_counters, cap_counter_ptrs, cap_events, cap_event_ptrs, cap_drops, cap_codes;
-	void *guarantees, *guarantee_ptrs;
-	size_t cap_guarantees, cap_guarantee_ptrs;
+	void *guarantees, *guarantee_ptrs, *alerts;
+	size_t cap_guarantees, cap_guarantee_ptrs, cap_alerts;
 	unsigned char *bytes, *out;
 	size_t cap_bytes, cap_out;
 };

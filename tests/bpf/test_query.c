@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Query-pattern counting (bpf/include/query.h) through BPF_PROG_RUN: SYNs
+ * and request bytes per model and source /24 (or /48) at XDP, response
+ * bytes per destination prefix at cgroup_skb egress, configurable prefix
+ * lengths, denied traffic left out, the prefix deny with its expiry, the
+ * insert counter, and the per-packet cost of the counting (xdp_ingress with
+ * and without it, measured in the same run and printed as a TAP comment).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "testlib.h"
+#include "pktbuild.h"
+#include "netenv.h"
+#include "testgeo.h"
+#include "dataplane.h"
+#include "dataplane.skel.h"
+
+#define TENANT	7
+#define MODEL	1
+
+struct fixture {
+	struct dp *dp;
+	char pin_dir[128];
+	__u8 pkt[PKT_MAX];
+};
+
+static int load_policy(struct dp *dp)
+{
+	struct tenant_info m1 = { TENANT, MODEL };
+	struct endpoint_key ep = { .port = 443, .proto = IPPROTO_TCP, .family = 4 };
+	struct endpoint_key ep6 = { .port = 443, .proto = IPPROTO_TCP, .family = 6 };
+	struct access_row row;
+	int err = 0;
+
+	inet_pton(AF_INET, "198.51.100.10", &ep.addr[0]);
+	inet_pton(AF_INET6, "2001:db8::10", ep6.addr);
+	memset(row.verdict, VERDICT_ALLOW, sizeof(row.verdict));
+	row.verdict[country_index('I', 'R')] = VERDICT_DENY;
+	err = err ?: dp_set_access_row(dp, MODEL, DIR_INGRESS, &row);
+	err = err ?: dp_set_access_row(dp, MODEL, DIR_EGRESS, &row);
+	memset(row.verdict, VERDICT_ALLOW, sizeof(row.verdict));
+	err = err ?: dp_set_access_row(dp, MODEL_UNKNOWN, DIR_INGRESS, &row);
+	err = err ?: dp_set_access_row(dp, MODEL_UNKNOWN, DIR_EGRESS, &row);
+	err = err ?: dp_set_endpoint(dp, &ep, &m1);
+	err = err ?: dp_set_endpoint(dp, &ep6, &m1);
+	err = err ?: testgeo_set(dp, "192.0.2.0/24", "DE");
+	err = err ?: testgeo_set(dp, "203.0.113.0/24", "IR");
+	return err;
+}
+
+static int open_dp(struct fixture *f, const struct dp_config *base, const char *tag)
+{
+	struct dp_config cfg = *base;
+	int err;
+
+	snprintf(f->pin_dir, sizeof(f->pin_dir), "/sys/fs/bpf/customs-test-query%s-%d",
+		 tag, (int)getpid());
+	dp_detach_all(f->pin_dir);
+	cfg.pin_dir = f->pin_dir;
+	cfg.models = 4;
+	err = dp_open(&f->dp, &cfg);
+	return err ?: load_policy(f->dp);
+}
+
+static void close_dp(struct fixture *f)
+{
+	dp_close(f->dp);
+	f->dp = NULL;
+	if (f->pin_dir[0])
+		dp_detach_all(f->pin_dir);
+	f->pin_dir[0] = '\0';
+}
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	struct dp_config cfg = { 0 };
+
+	memset(&f, 0, sizeof(f));
+	*state = &f;
+	if (!test_have_bpf())
+		return 0;
+	return open_dp(&f, &cfg, "");
+}
+
+static int teardown(void **state)
+{
+	close_dp(*state);
+	return 0;
+}
+
+static __u32 run(struct fixture *f, struct bpf_program *prog, const struct pkt_spec *s)
+{
+	__u32 ret = 0;
+	int len = pkt_build(s, f->pkt, sizeof(f->pkt));
+
+	ASSERT_TRUE(len > 0, "pkt_build");
+	ASSERT_OK(pkt_run(bpf_program__fd(prog), f->pkt, (size_t)len, &ret), "prog_run");
+	return ret;
+}
+
+static struct pkt_spec tcp_from(const char *src, __u8 flags, __u32 payload)
+{
+	struct pkt_spec s = { .family = 4, .src = src, .dst = "198.51.100.10",
+			      .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
+			      .tcp_flags = flags, .payload_len = payload };
+	return s;
+}
+
+static const struct query_record *find(const struct query_record *r, size_t n,
+				       const char *prefix, __u8 plen)
+{
+	__u32 addr[4] = { 0 };
+	__u8 family = strchr(prefix, ':') ? 6 : 4;
+	struct query_key k;
+	size_t i;
+
+	inet_pton(family == 4 ? AF_INET : AF_INET6, prefix, addr);
+	dp_query_key(&k, MODEL, family, addr, plen);
+	for (i = 0; i < n; i++)
+		if (!memcmp(&r[i].key, &k, sizeof(k)))
+			return &r[i];
+	return NULL;
+}
+
+static void xdp_counts_syns_and_request_bytes_per_prefix(void **state)
+{
+	struct fixture *f = *state;
+	struct dataplane *skel;
+	struct pkt_spec syn = tcp_from("192.0.2.5", 0x02, 0);
+	struct pkt_spec data = tcp_from("192.0.2.77", 0x18, 300);
+	struct pkt_spec denied = tcp_from("203.0.113.9", 0x02, 0);
+	const struct query_record *r;
+	struct query_record *recs = NULL;
+	size_t n = 0;
+
+	test_need_bpf();
+	skel = dp_skeleton(f->dp);
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &syn), XDP_PASS, "syn passes");
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &data), XDP_PASS, "data passes");
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &data), XDP_PASS, "data passes again");
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &denied), XDP_DROP, "IR dropped");
+	data.payload_len = 0;
+	data.tcp_flags = 0x10;
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &data), XDP_PASS, "pure ACK passes");
+	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "query read");
+	ASSERT_EQ(n, 1, "one prefix: 192.0.2.0/24 (the denied one is not served)");
+	r = find(recs, n, "192.0.2.0", 24);
+	ASSERT_OK_PTR(r, "192.0.2.0/24 entry");
+	ASSERT_EQ(r->value.conns, 1, "one SYN");
+	ASSERT_EQ(r->value.req_packets, 4, "four request packets, the ACK included");
+	ASSERT_EQ(r->value.req_bytes, 40 + 2 * (40 + 300), "request L3 bytes, the pure ACK's not");
+	ASSERT_EQ(r->value.resp_bytes, 0, "no response yet");
+	ASSERT_EQ(percpu_u64_sum(bpf_map__fd(skel->maps.stats), STAT_QUERY_INSERT), 1,
+		  "one insert counted");
+	free(recs);
+}
+
+static void xdp_ipv6_keys_by_slash_48(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec s = { .family = 6, .src = "2001:db8:aa:bb::1", .dst = "2001:db8::10",
+			      .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
+			      .tcp_flags = 0x02 };
+	struct query_record *recs = NULL;
+	const struct query_record *r;
+	size_t n = 0;
+
+	test_need_bpf();
+	ASSERT_EQ(run(f, dp_skeleton(f->dp)->progs.xdp_ingress, &s), XDP_PASS, "v6 syn");
+	s.src = "2001:db8:aa:ff::2";
+	ASSERT_EQ(run(f, dp_skeleton(f->dp)->progs.xdp_ingress, &s), XDP_PASS, "v6 syn 2");
+	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "query read");
+	ASSERT_EQ(n, 1, "both in one /48");
+	r = find(recs, n, "2001:db8:aa::", 48);
+	ASSERT_OK_PTR(r, "2001:db8:aa::/48 entry");
+	ASSERT_EQ(r->value.conns, 2, "two SYNs");
+	ASSERT_EQ(r->value.req_bytes, 2 * (40 + 20), "IPv6 request bytes");
+	free(recs);
+}
+
+static void prefix_length_is_configurable(void **state)
+{
+	struct fixture *f = *state;
+	struct dp_config cfg = { .query_v4_prefix = 16 };
+	struct pkt_spec s = tcp_from("192.0.2.5", 0x02, 0);
+	struct query_record *recs = NULL;
+	size_t n = 0;
+
+	test_need_bpf();
+	close_dp(f);
+	ASSERT_OK(open_dp(f, &cfg, "16"), "open with /16");
+	ASSERT_EQ(run(f, dp_skeleton(f->dp)->progs.xdp_ingress, &s), XDP_PASS, "syn");
+	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "query read");
+	ASSERT_EQ(n, 1, "one entry");
+	ASSERT_OK_PTR(find(recs, n, "192.0.0.0", 16), "keyed by 192.0.0.0/16");
+	free(recs);
+}
+
+static void skb_egress_counts_response_bytes_by_destination(void **state)
+{
+	struct fixture *f = *state;
+	struct tenant_info who = { TENANT, MODEL };
+	struct pkt_spec out = { .family = 4, .src = "198.51.100.10", .dst = "192.0.2.8",
+				.proto = IPPROTO_TCP, .sport = 443, .dport = 40000,
+				.tcp_flags = 0x18, .payload_len = 1000 };
+	struct query_record *recs = NULL;
+	const struct query_record *r;
+	struct testcg cg;
+	char leaf[512];
+	struct stat st;
+	size_t n = 0;
+
+	test_need_bpf();
+	test_need(testcg_mount() != NULL, "a cgroup2 mount");
+	ASSERT_OK(testcg_setup(&cg, "query"), "cgroup setup");
+	ASSERT_OK(testcg_mkdir(&cg, "tenant", leaf, sizeof(leaf)), "mkdir");
+	ASSERT_OK(stat(leaf, &st), "stat tenant cgroup");
+	ASSERT_OK(dp_set_tenant(f->dp, st.st_ino, &who), "set tenant");
+	ASSERT_OK(testcg_move(leaf, getpid()), "enter tenant");
+	ASSERT_EQ(run(f, dp_skeleton(f->dp)->progs.skb_egress, &out), 1, "egress passes");
+	ASSERT_EQ(run(f, dp_skeleton(f->dp)->progs.skb_egress, &out), 1, "egress passes");
+	testcg_teardown(&cg);
+	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "query read");
+	r = find(recs, n, "192.0.2.0", 24);
+	ASSERT_OK_PTR(r, "destination prefix entry");
+	ASSERT_EQ(r->value.resp_bytes, 2 * (20 + 20 + 1000), "response L3 bytes");
+	ASSERT_EQ(r->value.req_packets, 0, "no request packets");
+	free(recs);
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static void deny_drops_the_prefix_until_expiry(void **state)
+{
+	struct fixture *f = *state;
+	struct dataplane *skel;
+	struct pkt_spec s = tcp_from("192.0.2.5", 0x02, 0);
+	struct pkt_spec other = tcp_from("192.0.3.5", 0x02, 0);
+	struct query_deny d = { .detector = DETECTOR_VOLUME };
+	__u32 addr[4] = { 0 };
+	struct query_key k;
+
+	test_need_bpf();
+	skel = dp_skeleton(f->dp);
+	inet_pton(AF_INET, "192.0.2.0", addr);
+	dp_query_key(&k, MODEL, 4, addr, 24);
+	d.expires_ns = mono_ns() + 60ull * 1000000000ull;
+	ASSERT_OK(dp_query_deny_set(f->dp, &k, &d), "deny set");
+	ASSERT_EQ(skel->bss->query_deny_active, 1, "kernel told of one deny");
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &s), XDP_DROP, "denied prefix dropped");
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &other), XDP_PASS, "other prefix passes");
+	ASSERT_EQ(percpu_u64_sum(bpf_map__fd(skel->maps.stats), STAT_QUERY_DROP), 1,
+		  "drop counted");
+	/* Expired in the kernel's clock: passes even before the agent sweeps. */
+	d.expires_ns = mono_ns() - 1;
+	ASSERT_OK(dp_query_deny_set(f->dp, &k, &d), "deny set expired");
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &s), XDP_PASS, "expired deny passes");
+	ASSERT_EQ(dp_query_deny_sweep(f->dp, mono_ns()), 0, "sweep removes it");
+	ASSERT_EQ(skel->bss->query_deny_active, 0, "kernel told none remain");
+}
+
+/* Average ns of one xdp_ingress run over the same packet. */
+static __u64 xdp_ns(struct fixture *f, const struct pkt_spec *s, __u32 repeat)
+{
+	int len = pkt_build(s, f->pkt, sizeof(f->pkt));
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->pkt, .repeat = repeat);
+
+	opts.data_size_in = (__u32)(len > 0 ? len : 0);
+	if (bpf_prog_test_run_opts(bpf_program__fd(dp_skeleton(f->dp)->progs.xdp_ingress),
+				   &opts))
+		return 0;
+	return opts.duration;
+}
+
+/*
+ * The cost of counting: the same packet through xdp_ingress loaded with and
+ * without query counting, alternating rounds so both see the same machine
+ * state; the median round of each. Printed, never asserted (TESTING.md).
+ */
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void per_packet_cost_with_and_without_counting(void **state)
+{
+	struct fixture *f = *state, off = { 0 };
+	struct dp_config cfg = { .query_off = true };
+	struct pkt_spec s = tcp_from("192.0.2.5", 0x10, 100);
+	__u64 on_ns[9], off_ns[9];
+	__u32 repeat = (__u32)test_env_long("QUERY_COST_REPEAT", 200000);
+	int i;
+
+	test_need_bpf();
+	ASSERT_OK(open_dp(&off, &cfg, "off"), "open without counting");
+	for (i = 0; i < 9; i++) {
+		on_ns[i] = xdp_ns(f, &s, repeat);
+		off_ns[i] = xdp_ns(&off, &s, repeat);
+	}
+	close_dp(&off);
+	qsort(on_ns, 9, sizeof(on_ns[0]), cmp_u64);
+	qsort(off_ns, 9, sizeof(off_ns[0]), cmp_u64);
+	printf("# xdp_ingress per packet: %llu ns with query counting, %llu ns without, "
+	       "%lld ns added (median of 9 rounds of %u)\n",
+	       (unsigned long long)on_ns[4], (unsigned long long)off_ns[4],
+	       (long long)on_ns[4] - (long long)off_ns[4], repeat);
+	ASSERT_TRUE(on_ns[4] > 0 && off_ns[4] > 0, "both measured");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(xdp_counts_syns_and_request_bytes_per_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(xdp_ipv6_keys_by_slash_48, setup, teardown),
+		cmocka_unit_test_setup_teardown(prefix_length_is_configurable, setup, teardown),
+		cmocka_unit_test_setup_teardown(skb_egress_counts_response_bytes_by_destination, setup, teardown),
+		cmocka_unit_test_setup_teardown(deny_drops_the_prefix_until_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(per_packet_cost_with_and_without_counting, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("bpf/query", tests, NULL, NULL);
+}
