@@ -206,7 +206,7 @@ jq -e '[.events[] | select(.kind=="guarantee_drift" and (.detail | test("cgroup-
 	"$LAB_TMP/g.json" >/dev/null || lab_fail "the link drift is not reported"
 jq -e --argjson t $REVOKE_AT '[.events[] | select(.kind=="revocation" and .guarantee=="ae-m2" and
 	(.detail | test("TEST-LETTER-1")) and .unix_s >= $t)] | length == 1' \
-	"$LAB_TMP/g.json" >/dev/null || lab_fail "the revocation is not reported once, from its effective time"
+	"$LAB_TMP/g.json" >/dev/null || { jq -c ".events[]" "$LAB_TMP/g.json"; lab_fail "the revocation is not reported once, from its effective time"; }
 jq -e '[.guarantees[] | select(.guarantee=="ae-m2")][0] | .revoked_from > 0 and .revocation_ref == "TEST-LETTER-1"' \
 	"$LAB_TMP/g.json" >/dev/null || lab_fail "ae-m2 not shown revoked in the report"
 echo "pass"

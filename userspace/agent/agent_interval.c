@@ -86,10 +86,9 @@ void agent_interval_end(struct agent *a, const struct meter_record *recs, size_t
 	agent_policy_hash(a, rec.policy_hash);
 	agent_geo_hash(a, rec.geo_hash);
 	agent_guarantees_take(a, &rec);
-	agent_telemetry_submit(a, &rec);
-	agent_guarantees_sent(a);
 	agent_query_take(a, &rec);
 	agent_telemetry_submit(a, &rec);
+	agent_guarantees_sent(a);
 	agent_query_taken(a);
 out:
 	free(rec.counters);
