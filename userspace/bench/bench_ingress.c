@@ -37,8 +37,6 @@
 #include "netenv.h"
 #include "pktgen.skel.h"
 
-#define FRAME_LEN 60
-
 struct source_prefix {
 	__u32 addr;
 	__u32 host_mask;
@@ -96,19 +94,18 @@ int ingress_prefixes_of(struct geo_table *t, struct ingress_prefix **out, size_t
 	return 0;
 }
 
-/* A UDP frame from 0.0.0.0 to the receiver; the generator fills the source. */
-static void template_frame(__u8 *f)
+void ingress_template_frame(__u8 *f)
 {
 	static const __u8 head[] = {
 		0x02, 0, 0, 0, 0, 0x0a, 0x02, 0, 0, 0, 0, 0x0b, 0x08, 0x00,
 		0x45, 0, 0, 46, 0, 0, 0x40, 0, 64, 17, 0, 0, 0, 0, 0, 0,
 		198, 18, 0, 1,
-		0x30, 0x39, 0x00, 0x09, 0, 26, 0, 0,
+		0x30, 0x39, 0x00, INGRESS_PORT, 0, 26, 0, 0,
 	};
 	__u32 sum = 0;
 	int i;
 
-	memset(f, 0, FRAME_LEN);
+	memset(f, 0, INGRESS_FRAME_LEN);
 	memcpy(f, head, sizeof(head));
 	for (i = 14; i < 34; i += 2)
 		sum += (__u32)(f[i] << 8 | f[i + 1]);
@@ -197,11 +194,11 @@ static long long rx_packets_a(struct ingress_env *e)
  */
 double ingress_send(struct ingress_env *e, __u32 n)
 {
-	__u8 frame[FRAME_LEN];
-	struct xdp_md ctx = { .data_end = FRAME_LEN };
+	__u8 frame[INGRESS_FRAME_LEN];
+	struct xdp_md ctx = { .data_end = INGRESS_FRAME_LEN };
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = frame,
-		.data_size_in = FRAME_LEN,
+		.data_size_in = INGRESS_FRAME_LEN,
 		.ctx_in = &ctx,
 		.ctx_size_in = sizeof(ctx),
 		.repeat = n,
@@ -212,7 +209,7 @@ double ingress_send(struct ingress_env *e, __u32 n)
 	long long rx0, rx1;
 	int err;
 
-	template_frame(frame);
+	ingress_template_frame(frame);
 	rx0 = rx_packets_a(e);
 	err = netenv_enter(&e->env, 1);
 	if (err)
@@ -273,7 +270,7 @@ void ingress_nft_unload(struct ingress_env *e)
 	netenv_exec(&e->env, 0, argv);
 }
 
-static int parse_deny(const char *s, __u16 *out, int max)
+int bench_parse_countries(const char *s, __u16 *out, int max)
 {
 	int n = 0;
 
@@ -352,7 +349,7 @@ int bench_ingress(int argc, char **argv)
 		}
 	}
 	if (!file || !deny_s || packets < 1000 || packets > 100000000 || rounds < 1 ||
-	    rounds > 16 || (n_deny = parse_deny(deny_s, deny, 32)) <= 0) {
+	    rounds > 16 || (n_deny = bench_parse_countries(deny_s, deny, 32)) <= 0) {
 		ingress_usage(stderr);
 		return 2;
 	}
