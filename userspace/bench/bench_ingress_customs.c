@@ -6,9 +6,11 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "bench_ingress.h"
+#include "bench_kmem.h"
 #include "dataplane.h"
 #include "geo.h"
 #include "parse.h"
@@ -38,12 +40,27 @@ int ingress_customs_open(struct dp **dp, const char *pins, struct geo_table *t,
 	       dp_set_access_row(*dp, 1, DIR_INGRESS, &row) ?: dp_set_endpoint(*dp, &ep, &who);
 }
 
-double ingress_customs_round(struct ingress_env *e, struct geo_table *t,
-			     const __u16 *deny, int n_deny, __u32 packets)
+/* Every map of the data plane plus the live geo table (an inner map). */
+static long long customs_bytes(struct dp *dp)
+{
+	struct dataplane *skel = dp_skeleton(dp);
+	long long sum = kmem_object_bytes(skel->obj), inner;
+	__u32 zero = 0, id = 0;
+
+	if (sum < 0)
+		return sum;
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.geo_live), &zero, &id))
+		return -errno;
+	inner = kmem_map_id_bytes(id);
+	return inner < 0 ? inner : sum + inner;
+}
+
+int ingress_customs_round(struct ingress_env *e, struct geo_table *t, const __u16 *deny,
+			  int n_deny, __u32 packets, struct ingress_sample *s,
+			  long long *bytes)
 {
 	char pins[96];
 	struct dp *dp = NULL;
-	double ns;
 	int err;
 
 	snprintf(pins, sizeof(pins), "/sys/fs/bpf/customs-bench-ingress-%d", (int)getpid());
@@ -55,8 +72,11 @@ double ingress_customs_round(struct ingress_env *e, struct geo_table *t,
 			err = dp_attach_xdp(dp, NETENV_IF_A, DP_XDP_NATIVE);
 		netenv_enter(&e->env, -1);
 	}
-	ns = err ? err : ingress_send(e, packets);
+	if (!err)
+		*bytes = customs_bytes(dp);
+	if (!err)
+		err = ingress_send(e, packets, s);
 	dp_close(dp);
 	dp_detach_all(pins);
-	return ns;
+	return err;
 }
