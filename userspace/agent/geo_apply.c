@@ -8,6 +8,7 @@
  * a mix; discard drops a prepared table.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,9 +64,16 @@ int agent_geo_commit(struct agent *a)
 		return rc;
 	}
 	geo_table_info(a->geo->next, &a->geo->info);
+	/* Kept only to reinstall after drift: the image is compiled again then. */
+	geo_table_release_image(a->geo->next);
 	geo_table_free(a->geo->live);
 	a->geo->live = a->geo->next;
 	a->geo->next = NULL;
+	/*
+	 * An import frees tens of MB of small blocks that malloc keeps in
+	 * its heap; without a trim each reload would leave the agent larger.
+	 */
+	malloc_trim(0);
 	return 0;
 }
 
@@ -113,11 +121,14 @@ int agent_geo_verify(struct agent *a)
 int agent_geo_reinstall(struct agent *a)
 {
 	struct geo_maps maps;
+	int rc;
 
 	if (!a->geo || !a->geo->live)
 		return 0;
 	maps = GEO_MAPS(dp_skeleton(a->dp));
-	return geo_kernel_install(&maps, a->geo->live);
+	rc = geo_kernel_install(&maps, a->geo->live);
+	geo_table_release_image(a->geo->live);
+	return rc;
 }
 
 void agent_geo_status(const struct agent *a, struct strbuf *out, bool json)

@@ -107,6 +107,12 @@ int geo_table_info(struct geo_table *t, struct geo_table_info *info);
 
 /* The compiled image (compiled on demand): n_blocks blocks of GEO_BLOCK_SIZE. */
 const union geo_block *geo_table_image(struct geo_table *t, size_t *n_blocks);
+/*
+ * Frees the compiled image, which is most of a table's memory; the next
+ * call that needs it (install, mirror lookup, hash) compiles it again, to
+ * the same bytes. For holders that keep a table only to reinstall it.
+ */
+void geo_table_release_image(struct geo_table *t);
 
 /*
  * Calls fn for every minimal CIDR prefix of the non-ZZ runs (family 4:

@@ -685,6 +685,14 @@ const union geo_block *geo_table_image(struct geo_table *t, size_t *n_blocks)
 	return t->image;
 }
 
+void geo_table_release_image(struct geo_table *t)
+{
+	free(t->image);
+	t->image = NULL;
+	t->n_blocks = 0;
+	t->dirty = true;
+}
+
 const unsigned char *geo_table_hash(struct geo_table *t)
 {
 	if (table_compile(t))
