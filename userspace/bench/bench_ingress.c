@@ -257,14 +257,14 @@ int ingress_send(struct ingress_env *e, __u32 n, struct ingress_sample *s)
 	if (err)
 		return -errno;
 	rx1 = rx_packets_a(e);
+	s->wall_ns = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n;
+	s->cpu_self_ns = (self1 - self0) / n;
+	s->cpu_all_ns = (all1 - all0) / n;
 	if (rx0 < 0 || rx1 - rx0 < (long long)n) {
 		fprintf(stderr, "customs-bench ingress: the receiver got %lld of %u frames\n",
 			rx1 - rx0, n);
 		return -EPIPE;
 	}
-	s->wall_ns = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n;
-	s->cpu_self_ns = (self1 - self0) / n;
-	s->cpu_all_ns = (all1 - all0) / n;
 	return 0;
 }
 
@@ -358,6 +358,7 @@ struct ingress_run {
 	__u32 packets;
 	struct ingress_sample s[C_MAX][MAX_ROUNDS];
 	long long bytes[C_MAX];
+	int short_rounds[C_MAX];
 };
 
 static int run_contender(struct ingress_run *r, enum contender c, struct ingress_sample *s)
@@ -381,6 +382,28 @@ static int run_contender(struct ingress_run *r, enum contender c, struct ingress
 		return ingress_customs_round(&r->e, r->t, r->deny, r->n_deny, r->packets, s,
 					     &r->bytes[C_CUSTOMS]);
 	}
+}
+
+#define SEND_TRIES 3
+
+/*
+ * A round in which the receiver missed frames (the veth ring overflowed
+ * while the machine's other work held the receiving softirq back) is run
+ * again; after SEND_TRIES its figure is kept and the round counted as
+ * short, so a busy machine gives a noted figure, not a failed benchmark.
+ */
+static int run_contender_retry(struct ingress_run *r, enum contender c,
+			       struct ingress_sample *s)
+{
+	int err = -EPIPE, t;
+
+	for (t = 0; t < SEND_TRIES && err == -EPIPE; t++)
+		err = run_contender(r, c, s);
+	if (err == -EPIPE) {
+		r->short_rounds[c]++;
+		err = 0;
+	}
+	return err;
 }
 
 /* nftables' kernel memory: the full set's table minus the same table with an empty set. */
@@ -454,9 +477,10 @@ static void print_ingress(struct ingress_run *r, const char *deny_s, int rounds,
 		printf("%s\"%s\":{\"wall_ns\":{\"median\":%.1f,\"min\":%.1f,\"max\":%.1f},"
 		       "\"cpu_self_ns\":{\"median\":%.1f,\"min\":%.1f,\"max\":%.1f},"
 		       "\"cpu_all_ns\":{\"median\":%.1f,\"min\":%.1f,\"max\":%.1f},"
-		       "\"mpps\":%.3f,\"kernel_bytes\":%lld}", c ? "," : "", contender_name[c],
-		       w[c][0], w[c][1], w[c][2], cs[c][0], cs[c][1], cs[c][2], ca[c][0],
-		       ca[c][1], ca[c][2], 1e3 / w[c][0], r->bytes[c]);
+		       "\"mpps\":%.3f,\"kernel_bytes\":%lld,\"short_rounds\":%d}", c ? "," : "",
+		       contender_name[c], w[c][0], w[c][1], w[c][2], cs[c][0], cs[c][1],
+		       cs[c][2], ca[c][0], ca[c][1], ca[c][2], 1e3 / w[c][0], r->bytes[c],
+		       r->short_rounds[c]);
 	printf("},\"none_ns\":%.1f,\"nft_ns\":%.1f,\"xdp_empty_ns\":%.1f,\"xdp_lpm_ns\":%.1f,"
 	       "\"customs_ns\":%.1f,\"customs_over_empty_ns\":%.1f,\"cheapest_filter\":\"%s\"}\n",
 	       w[C_NONE][0], w[C_NFT][0], w[C_XDP_EMPTY][0], w[C_XDP_LPM][0],
@@ -556,7 +580,7 @@ int bench_ingress(int argc, char **argv)
 		for (c = 0; c < C_MAX && !err; c++) {
 			enum contender k = (enum contender)((i + c) % C_MAX);
 
-			err = run_contender(&r, k, &r.s[k][i]);
+			err = run_contender_retry(&r, k, &r.s[k][i]);
 			if (err)
 				fprintf(stderr, "customs-bench ingress: round %d, %s: %s\n", i + 1,
 					contender_name[k], strerror(-err));
