@@ -18,5 +18,6 @@ int bench_policy(int argc, char **argv);
 int bench_socket(int argc, char **argv);
 int bench_ingress(int argc, char **argv);
 int bench_telemetry(int argc, char **argv);
+int bench_agent(int argc, char **argv);
 
 #endif

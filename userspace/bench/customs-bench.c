@@ -16,6 +16,7 @@ static const struct bench_command subjects[] = {
 	{ "ingress", "drop-and-count cost per packet: none vs nftables vs customs", bench_ingress },
 	{ "socket", "TCP throughput with and without the socket-layer programs", bench_socket },
 	{ "telemetry", "agent build+sign and collector ingest of signed batches", bench_telemetry },
+	{ "agent", "interval counter read and aggregate time vs bucket count", bench_agent },
 	{ NULL, NULL, NULL },
 };
 

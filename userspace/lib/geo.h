@@ -107,7 +107,6 @@ int geo_table_info(struct geo_table *t, struct geo_table_info *info);
 
 /* The compiled image (compiled on demand): n_blocks blocks of GEO_BLOCK_SIZE. */
 const union geo_block *geo_table_image(struct geo_table *t, size_t *n_blocks);
-
 /*
  * Calls fn for every minimal CIDR prefix of the non-ZZ runs (family 4:
  * addr[0] only), in address order; stops at fn's first non-zero return.
