@@ -44,7 +44,9 @@ lab_init() { # TAG [BASE]   (BASE names the cgroup, pin dir and scratch dir)
 	LAB_HOME_CG=$(awk -F: '$1=="0"{print $3}' /proc/self/cgroup)
 	trap lab_cleanup EXIT
 	trap 'exit 130' INT TERM HUP
-	lab_remove_stale_mounts
+	# A killed earlier run of this test: its processes, names and mounts.
+	lab_remove_stale "customs-$tag"
+	[ "$base" = "customs-test-$tag-$$" ] && lab_remove_stale "customs-test-$tag"
 	mkdir -p "$LAB_CG" || lab_fail "cannot create cgroup $LAB_CG"
 }
 
@@ -53,7 +55,11 @@ lab_init() { # TAG [BASE]   (BASE names the cgroup, pin dir and scratch dir)
 lab_dead_pid() { # NAME
 	local pid
 	pid=$(echo "$1" | grep -oE -- '-[0-9]+([-.]|$)' | head -n 1 | grep -oE '[0-9]+')
-	[ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && echo "$pid"
+	[ -n "$pid" ] || return 0
+	# A zombie counts as gone: a killed run's shell may wait unreaped.
+	[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] ||
+		! kill -0 "$pid" 2>/dev/null && echo "$pid"
+	return 0
 }
 
 # A tmpfs of SIZE on DIR (created), unmounted by lab_cleanup.
@@ -73,31 +79,36 @@ lab_remove_stale_mounts() {
 	return 0
 }
 
-# What a killed earlier run named BASE-PID left: its namespaces, cgroup,
-# pins (links detached first) and scratch directories; live runs are kept.
+# What a killed earlier run named BASE-PID left: the processes in its
+# namespaces and cgroup (killed first, so its mounts can go), its
+# namespaces, pins (links detached first), cgroups, mounts and scratch
+# directories. Objects whose creator still runs are kept.
 lab_remove_stale() { # BASE, e.g. customs-demo
 	local base=$1 name m d
-	lab_remove_stale_mounts
 	ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$base-[0-9]+-" |
 		while read -r name; do
 			[ -n "$(lab_dead_pid "$name")" ] || continue
 			ip netns pids "$name" 2>/dev/null | xargs -r kill -9 2>/dev/null
 			ip netns del "$name" 2>/dev/null
 		done
+	m=$(awk '$3=="cgroup2"{print $2; exit}' /proc/self/mounts)
+	for d in "$m/$base"-[0-9]*; do
+		[ -d "$d" ] && [ -n "$(lab_dead_pid "${d##*/}")" ] || continue
+		[ -f "$d/cgroup.kill" ] && echo 1 >"$d/cgroup.kill"
+		lab_wait 5 grep -q '^populated 0' "$d/cgroup.events"
+	done
 	for d in /sys/fs/bpf/"$base"-[0-9]*; do
 		[ -d "$d" ] && [ -n "$(lab_dead_pid "${d##*/}")" ] || continue
 		"$LAB_BUILD/customsd" --detach-all --pin-dir "$d" >/dev/null 2>&1
 		rm -rf "$d"
 	done
-	m=$(awk '$3=="cgroup2"{print $2; exit}' /proc/self/mounts)
-	for d in "$m/$base"-[0-9]* /tmp/"$base"-[0-9]*.*; do
-		[ -d "$d" ] && [ -n "$(lab_dead_pid "${d##*/}")" ] || continue
-		case $d in
-		/tmp/*) rm -rf "$d" ;;
-		*) [ -f "$d/cgroup.kill" ] && echo 1 >"$d/cgroup.kill"
-		   lab_wait 5 grep -q '^populated 0' "$d/cgroup.events"
-		   find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null ;;
-		esac
+	for d in "$m/$base"-[0-9]*; do
+		[ -d "$d" ] && [ -n "$(lab_dead_pid "${d##*/}")" ] &&
+			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	lab_remove_stale_mounts
+	for d in /tmp/"$base"-[0-9]*.*; do
+		[ -d "$d" ] && [ -n "$(lab_dead_pid "${d##*/}")" ] && rm -rf "$d"
 	done
 	return 0
 }
