@@ -10,6 +10,10 @@
 #   lab_link a cs-a 198.18.0.1/24 b cs-b 198.18.0.2/24
 #   lab_in a ip route ...        # run inside a namespace (network only)
 #   lab_bg a NAME cmd ...        # background process inside a namespace
+#   lab_tmpfs DIR 256k           # a small tmpfs, unmounted on exit
+#
+# The demo passes a base name of its own (lab_init demo customs-demo-$$)
+# and removes what a killed earlier run left with lab_remove_stale.
 #
 # Processes enter a namespace with nsenter --net, not `ip netns exec`,
 # which would remount /sys and hide bpffs and the cgroup2 mount.
@@ -19,27 +23,94 @@ LAB_BUILD=${CUSTOMS_BUILD:-build}
 [[ $LAB_BUILD = /* ]] || LAB_BUILD=$LAB_TOP/$LAB_BUILD
 LAB_NS=()
 LAB_BG=()
+LAB_MOUNTS=()
 
 lab_fail() { echo "FAIL: $*" >&2; exit 1; }
 lab_skip() { echo "skip: $*"; exit 77; }
 lab_say() { echo "== $*"; }
 
-lab_init() { # TAG
-	local tag=$1 m
+lab_init() { # TAG [BASE]   (BASE names the cgroup, pin dir and scratch dir)
+	local tag=$1 base=${2:-customs-test-$1-$$} m
 	[ "$(id -u)" = 0 ] || lab_skip "needs root (namespaces, cgroups, BPF)"
 	command -v nsenter >/dev/null || lab_skip "needs nsenter (util-linux)"
 	LAB_PREFIX=customs-$tag-$$
 	m=$(awk '$3=="cgroup2"{print $2; exit}' /proc/self/mounts)
 	[ -n "$m" ] || lab_skip "no cgroup2 mount"
 	LAB_CGROOT=$m
-	LAB_CG=$m/customs-test-$tag-$$
-	LAB_CG_REL=/customs-test-$tag-$$
-	LAB_PIN=/sys/fs/bpf/customs-test-$tag-$$
-	LAB_TMP=$(mktemp -d "/tmp/customs-test-$tag-$$.XXXXXX")
+	LAB_CG=$m/$base
+	LAB_CG_REL=/$base
+	LAB_PIN=/sys/fs/bpf/$base
+	LAB_TMP=$(mktemp -d "/tmp/$base.XXXXXX")
 	LAB_HOME_CG=$(awk -F: '$1=="0"{print $3}' /proc/self/cgroup)
 	trap lab_cleanup EXIT
 	trap 'exit 130' INT TERM HUP
+	# A killed earlier run of this test: its processes, names and mounts.
+	lab_remove_stale "customs-$tag"
+	[ "$base" = "customs-test-$tag-$$" ] && lab_remove_stale "customs-test-$tag"
 	mkdir -p "$LAB_CG" || lab_fail "cannot create cgroup $LAB_CG"
+}
+
+# The PID in one of our names (customs-KIND-[TAG-]PID[...]), if its
+# creator is gone; nothing if it still runs.
+lab_dead_pid() { # NAME
+	local pid
+	pid=$(echo "$1" | grep -oE -- '-[0-9]+([-.]|$)' | head -n 1 | grep -oE '[0-9]+')
+	[ -n "$pid" ] || return 0
+	# A zombie counts as gone: a killed run's shell may wait unreaped.
+	[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] ||
+		! kill -0 "$pid" 2>/dev/null && echo "$pid"
+	return 0
+}
+
+# A tmpfs of SIZE on DIR (created), unmounted by lab_cleanup.
+lab_tmpfs() { # DIR SIZE
+	mkdir -p "$1" && mount -t tmpfs -o "size=$2,mode=0700" "customs-lab" "$1" ||
+		lab_fail "cannot mount a tmpfs of $2 on $1"
+	LAB_MOUNTS+=("$1")
+}
+
+# Mounts that a killed run left in its scratch directory.
+lab_remove_stale_mounts() {
+	local mp
+	awk '$1=="customs-lab" && $3=="tmpfs" {print $2}' /proc/self/mounts |
+		while read -r mp; do
+			[ -n "$(lab_dead_pid "${mp#/tmp/}")" ] && umount "$mp" 2>/dev/null
+		done
+	return 0
+}
+
+# What a killed earlier run named BASE-PID left: the processes in its
+# namespaces and cgroup (killed first, so its mounts can go), its
+# namespaces, pins (links detached first), cgroups, mounts and scratch
+# directories. Objects whose creator still runs are kept.
+lab_remove_stale() { # BASE, e.g. customs-demo
+	local base=$1 name m d
+	ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$base-[0-9]+-" |
+		while read -r name; do
+			[ -n "$(lab_dead_pid "$name")" ] || continue
+			ip netns pids "$name" 2>/dev/null | xargs -r kill -9 2>/dev/null
+			ip netns del "$name" 2>/dev/null
+		done
+	m=$(awk '$3=="cgroup2"{print $2; exit}' /proc/self/mounts)
+	for d in "$m/$base"-[0-9]*; do
+		[ -d "$d" ] && [ -n "$(lab_dead_pid "${d##*/}")" ] || continue
+		[ -f "$d/cgroup.kill" ] && echo 1 >"$d/cgroup.kill"
+		lab_wait 5 grep -q '^populated 0' "$d/cgroup.events"
+	done
+	for d in /sys/fs/bpf/"$base"-[0-9]*; do
+		[ -d "$d" ] && [ -n "$(lab_dead_pid "${d##*/}")" ] || continue
+		"$LAB_BUILD/customsd" --detach-all --pin-dir "$d" >/dev/null 2>&1
+		rm -rf "$d"
+	done
+	for d in "$m/$base"-[0-9]*; do
+		[ -d "$d" ] && [ -n "$(lab_dead_pid "${d##*/}")" ] &&
+			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	lab_remove_stale_mounts
+	for d in /tmp/"$base"-[0-9]*.*; do
+		[ -d "$d" ] && [ -n "$(lab_dead_pid "${d##*/}")" ] && rm -rf "$d"
+	done
+	return 0
 }
 
 lab_ns() { # NAME
@@ -66,10 +137,11 @@ lab_in() { # NS cmd...
 	nsenter --net="/run/netns/$ns" -- "$@"
 }
 
+# The process itself, not a wrapper shell: LAB_LAST_PID is what kill hits.
 lab_bg() { # NS LOGNAME cmd...   (pid in LAB_LAST_PID)
 	local ns=$1 log=$LAB_TMP/$2.log
 	shift 2
-	lab_in "$ns" "$@" >"$log" 2>&1 &
+	( exec nsenter --net="/run/netns/$LAB_PREFIX-$ns" -- "$@" ) >"$log" 2>&1 &
 	LAB_LAST_PID=$!
 	LAB_BG+=("$LAB_LAST_PID")
 }
@@ -121,6 +193,9 @@ lab_cleanup() {
 			rmdir "$d" 2>/dev/null || { sleep 0.2; rmdir "$d" 2>/dev/null; }
 		done
 	fi
+	for d in "${LAB_MOUNTS[@]}"; do
+		umount "$d" 2>/dev/null || umount -l "$d" 2>/dev/null
+	done
 	[ -n "${LAB_KEEP_TMP:-}" ] || rm -rf "$LAB_TMP"
 }
 

@@ -208,6 +208,33 @@ static int make_room(struct exporter *x, size_t len, size_t *n_old)
 	return spool_drop_through(&x->spool, through);
 }
 
+/*
+ * The disk can fill before the spool reaches its configured bound (a small
+ * state partition): then the bound is, for this append, what the spool
+ * holds now, so make_room() drops the oldest segments and records the drop
+ * as it does for a full spool. Each round drops at least one segment.
+ */
+static int append_or_drop(struct exporter *x, const struct telem_link *link,
+			  const unsigned char *raw, size_t len, size_t *n_old)
+{
+	__u64 bound = x->spool.max_bytes;
+	int err;
+
+	for (;;) {
+		err = spool_append(&x->spool, link->epoch, link->seq, raw, len);
+		if ((err != -ENOSPC && err != -EDQUOT) || !x->spool.n_segs)
+			return err;
+		pr_warn("telemetry: %s: disk full with %llu bytes spooled (bound %llu): "
+			"dropping the oldest batches\n", x->spool.dir,
+			(unsigned long long)x->spool.total_bytes, (unsigned long long)bound);
+		x->spool.max_bytes = x->spool.total_bytes;
+		err = make_room(x, len, n_old);
+		x->spool.max_bytes = bound;
+		if (err)
+			return err;
+	}
+}
+
 int exporter_submit(struct exporter *x, const struct interval_record *iv)
 {
 	struct telem_link link = { 0 };
@@ -227,7 +254,7 @@ int exporter_submit(struct exporter *x, const struct interval_record *iv)
 	err = make_room(x, len, &n_old);
 	if (err)
 		return err;
-	err = spool_append(&x->spool, link.epoch, link.seq, raw, len);
+	err = append_or_drop(x, &link, raw, len, &n_old);
 	if (err)
 		return err;
 	/* The drops this batch reported are done; later ones wait for the next. */

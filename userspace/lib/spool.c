@@ -362,7 +362,8 @@ int spool_append(struct spool *s, __u64 epoch, __u64 seq, const void *buf, size_
 	iov[1].iov_len = len;
 	w = writev(s->fd, iov, 2);
 	if (w != (ssize_t)rec) {
-		err = w < 0 ? -errno : -EIO;
+		/* A short write to a regular file means the disk is full. */
+		err = w < 0 ? -errno : -ENOSPC;
 		/* Leave no half record behind the ones that count. */
 		if (ftruncate(s->fd, (off_t)seg->bytes))
 			pr_warn("spool %s: cannot cut a failed write: %s\n", s->dir, strerror(errno));
