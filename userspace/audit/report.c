@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * customs-audit report: what a set of batches says, in text, JSON or CSV.
- * Traffic is summed per (tenant, model, country, direction) with denied
+ * Traffic is summed per (tenant, model, country, direction, layer) with denied
  * and audit-mode traffic apart; epochs and gaps come from the chain check;
  * the policy and geo versions in force are runs of equal hashes over time,
  * per node. Without --keys the report says its input is unverified.
@@ -25,6 +25,7 @@ enum fmt { FMT_TEXT, FMT_JSON, FMT_CSV };
 struct traffic {
 	const char *tenant, *model, *country;	/* point into decoded batches */
 	int direction;
+	int layer;		/* a packet is seen at XDP and again at the socket layer */
 	__u64 packets, bytes, deny_packets, deny_bytes, audit_packets, audit_bytes;
 };
 
@@ -74,6 +75,7 @@ static int add_traffic(struct report *r, const Customs__Counter *c)
 	t->model = c->model;
 	t->country = c->country;
 	t->direction = c->direction;
+	t->layer = c->layer;
 	t->packets = c->packets;
 	t->bytes = c->bytes;
 	if (c->verdict == CUSTOMS__VERDICT__DENY) {
@@ -94,7 +96,9 @@ static int cmp_traffic(const void *x, const void *y)
 	if ((r = strcmp(a->tenant, b->tenant)) || (r = strcmp(a->model, b->model)) ||
 	    (r = strcmp(a->country, b->country)))
 		return r;
-	return a->direction - b->direction;
+	if (a->direction != b->direction)
+		return a->direction - b->direction;
+	return a->layer - b->layer;
 }
 
 /* Sorts and sums rows with the same key into one. */
@@ -330,15 +334,17 @@ static void render_text(struct strbuf *o, const struct report *r)
 		      (unsigned long long)r->deny_events, (unsigned long long)r->audit_events,
 		      (unsigned long long)r->drop_events, (unsigned long long)r->events_lost,
 		      (unsigned long long)r->meter_overflow);
-	strbuf_printf(o, "traffic:\n  %-16s %-16s %-7s %-8s %12s %14s %12s %14s %12s %14s\n",
-		      "tenant", "model", "country", "dir", "packets", "bytes", "deny_pkts",
+	strbuf_printf(o, "traffic (each layer apart: an allowed packet is seen at xdp and at skb):\n"
+		      "  %-16s %-16s %-7s %-8s %-5s %12s %14s %12s %14s %12s %14s\n",
+		      "tenant", "model", "country", "dir", "layer", "packets", "bytes", "deny_pkts",
 		      "deny_bytes", "audit_pkts", "audit_bytes");
 	for (i = 0; i < r->n_t; i++) {
 		const struct traffic *t = &r->t[i];
 
-		strbuf_printf(o, "  %-16s %-16s %-7s %-8s %12llu %14llu %12llu %14llu %12llu %14llu\n",
+		strbuf_printf(o, "  %-16s %-16s %-7s %-8s %-5s %12llu %14llu %12llu %14llu %12llu %14llu\n",
 			      t->tenant, t->model, t->country,
 			      direction_name((enum direction)t->direction),
+			      layer_name((enum layer)t->layer),
 			      (unsigned long long)t->packets, (unsigned long long)t->bytes,
 			      (unsigned long long)t->deny_packets, (unsigned long long)t->deny_bytes,
 			      (unsigned long long)t->audit_packets, (unsigned long long)t->audit_bytes);
@@ -359,12 +365,13 @@ static void render_csv(struct strbuf *o, const struct report *r)
 {
 	size_t i;
 
-	strbuf_puts(o, "tenant,model,country,direction,packets,bytes,deny_packets,deny_bytes,audit_packets,audit_bytes\n");
+	strbuf_puts(o, "tenant,model,country,direction,layer,packets,bytes,deny_packets,deny_bytes,audit_packets,audit_bytes\n");
 	for (i = 0; i < r->n_t; i++) {
 		const struct traffic *t = &r->t[i];
 
-		strbuf_printf(o, "%s,%s,%s,%s,%llu,%llu,%llu,%llu,%llu,%llu\n", t->tenant, t->model,
+		strbuf_printf(o, "%s,%s,%s,%s,%s,%llu,%llu,%llu,%llu,%llu,%llu\n", t->tenant, t->model,
 			      t->country, direction_name((enum direction)t->direction),
+			      layer_name((enum layer)t->layer),
 			      (unsigned long long)t->packets, (unsigned long long)t->bytes,
 			      (unsigned long long)t->deny_packets, (unsigned long long)t->deny_bytes,
 			      (unsigned long long)t->audit_packets, (unsigned long long)t->audit_bytes);
@@ -411,8 +418,9 @@ static void render_json(struct strbuf *o, const struct report *r)
 		strbuf_json_str(o, t->model);
 		strbuf_puts(o, ", \"country\": ");
 		strbuf_json_str(o, t->country);
-		strbuf_printf(o, ", \"direction\": \"%s\", \"packets\": %llu, \"bytes\": %llu, \"deny_packets\": %llu, \"deny_bytes\": %llu, \"audit_packets\": %llu, \"audit_bytes\": %llu}",
+		strbuf_printf(o, ", \"direction\": \"%s\", \"layer\": \"%s\", \"packets\": %llu, \"bytes\": %llu, \"deny_packets\": %llu, \"deny_bytes\": %llu, \"audit_packets\": %llu, \"audit_bytes\": %llu}",
 			      direction_name((enum direction)t->direction),
+			      layer_name((enum layer)t->layer),
 			      (unsigned long long)t->packets, (unsigned long long)t->bytes,
 			      (unsigned long long)t->deny_packets, (unsigned long long)t->deny_bytes,
 			      (unsigned long long)t->audit_packets, (unsigned long long)t->audit_bytes);
