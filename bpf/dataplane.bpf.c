@@ -53,15 +53,19 @@ static __always_inline __u16 country_of(const struct pkt_meta *m, bool source)
 	return geo_lookup_v6(a);
 }
 
-/* The one step every hook shares: verdict, counter, event. */
+/*
+ * The one step every hook shares: verdict, counter, event. A packet of a
+ * source prefix the query-pattern detectors denied is judged deny whatever
+ * the matrix says, and counted like any other denial.
+ */
 static __always_inline enum verdict
-judge(const struct tenant_info *who, __u16 country, enum direction dir,
-      enum layer layer, const struct pkt_meta *m, __u64 bytes)
+judge_as(const struct tenant_info *who, __u16 country, enum direction dir,
+	 enum layer layer, const struct pkt_meta *m, __u64 bytes, bool denied)
 {
 	struct meter_key key = {};
 	enum verdict v;
 
-	v = access_verdict(who->model, dir, country);
+	v = denied ? VERDICT_DENY : access_verdict(who->model, dir, country);
 	key.tenant = who->tenant;
 	key.model = who->model;
 	key.country = country;
@@ -74,6 +78,13 @@ judge(const struct tenant_info *who, __u16 country, enum direction dir,
 	else if (v == VERDICT_AUDIT)
 		event_emit(EVENT_AUDIT, layer, dir, v, who, country, m);
 	return v;
+}
+
+static __always_inline enum verdict
+judge(const struct tenant_info *who, __u16 country, enum direction dir,
+      enum layer layer, const struct pkt_meta *m, __u64 bytes)
+{
+	return judge_as(who, country, dir, layer, m, bytes, false);
 }
 
 enum tcp_outcome_field { OUTCOME_ATTEMPT, OUTCOME_ESTABLISHED, OUTCOME_RESET_SENT };
@@ -134,10 +145,9 @@ int xdp_ingress(struct xdp_md *ctx)
 	who = endpoint_lookup(&m);
 	if (!who)
 		return XDP_PASS;
-	if (query_denied(who->model, &m))
-		return XDP_DROP;
 	country = country_of(&m, true);
-	v = judge(who, country, DIR_INGRESS, LAYER_XDP, &m, m.l3_len);
+	v = judge_as(who, country, DIR_INGRESS, LAYER_XDP, &m, m.l3_len,
+		     query_denied(who->model, &m));
 	if (v != VERDICT_DENY)
 		query_count(who->model, &m, true, is_syn(&m) ? QUERY_CONNECT : QUERY_REQUEST,
 			    query_request_bytes(&m));

@@ -248,6 +248,23 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
+/* Packets counted under verdict deny at XDP, across the retired buffer. */
+static __u64 deny_packets(struct fixture *f)
+{
+	struct meter_record *r = NULL;
+	__u64 n = 0;
+	size_t cnt = 0, i;
+
+	if (dp_meter_flip(f->dp) || dp_meter_read(f->dp, &r, &cnt))
+		return ~0ull;
+	for (i = 0; i < cnt; i++)
+		if (r[i].key.verdict == VERDICT_DENY && r[i].key.layer == LAYER_XDP)
+			n += r[i].value.packets;
+	free(r);
+	dp_meter_clear(f->dp);
+	return n;
+}
+
 static void deny_drops_the_prefix_until_expiry(void **state)
 {
 	struct fixture *f = *state;
@@ -269,6 +286,7 @@ static void deny_drops_the_prefix_until_expiry(void **state)
 	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &other), XDP_PASS, "other prefix passes");
 	ASSERT_EQ(percpu_u64_sum(bpf_map__fd(skel->maps.stats), STAT_QUERY_DROP), 1,
 		  "drop counted");
+	ASSERT_EQ(deny_packets(f), 1, "the dropped packet is metered as a denial");
 	/* Expired in the kernel's clock: passes even before the agent sweeps. */
 	d.expires_ns = mono_ns() - 1;
 	ASSERT_OK(dp_query_deny_set(f->dp, &k, &d), "deny set expired");
