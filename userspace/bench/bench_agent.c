@@ -140,7 +140,7 @@ static int time_steps(struct counters *c, struct agent_point *pt)
 	pt->save_ms = now_ms() - t0;
 	t0 = now_ms();
 	if (!err)
-		err = dp_meter_clear(c->dp);
+		err = dp_meter_clear_read(c->dp, r, n);
 	pt->clear_ms = now_ms() - t0;
 	free(r);
 	return err;

@@ -815,6 +815,30 @@ int dp_meter_clear(struct dp *dp)
 	return dp_meter_clear_buffer(dp, !active);
 }
 
+int dp_meter_clear_read(struct dp *dp, const struct meter_record *recs, size_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct meter_key *keys;
+	struct bpf_map *buf;
+	__u32 count = (__u32)n;
+	size_t i;
+	int err;
+
+	err = dp_retired(dp, &buf);
+	if (err || !n)
+		return err;
+	keys = malloc(n * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		keys[i] = recs[i].key;
+	/* Nothing writes the retired buffer: exactly the keys read are in it. */
+	if (bpf_map_delete_batch(bpf_map__fd(buf), keys, &count, &opts))
+		err = -errno;
+	free(keys);
+	return err ?: dp_seed_overflow(dp, buf);
+}
+
 int dp_tcp_read(struct dp *dp, struct tcp_outcome_record **out, size_t *n)
 {
 	struct tcp_outcome *vals = NULL;

@@ -95,6 +95,11 @@ int dp_meter_active(struct dp *dp);	/* the buffer being written, or -errno */
 int dp_meter_flip(struct dp *dp);
 int dp_meter_read(struct dp *dp, struct meter_record **out, size_t *n);
 int dp_meter_clear(struct dp *dp);
+/*
+ * Empties the retired buffer of exactly the records dp_meter_read() gave
+ * (no second read of the map: half the cost at 100k keys).
+ */
+int dp_meter_clear_read(struct dp *dp, const struct meter_record *recs, size_t n);
 /* Empties one buffer by number, for recovery after a crash. */
 int dp_meter_clear_buffer(struct dp *dp, int which);
 int dp_tcp_read(struct dp *dp, struct tcp_outcome_record **out, size_t *n);
