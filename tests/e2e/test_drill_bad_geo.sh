@@ -33,14 +33,7 @@ echo "refused: $out"
 ctl status >/dev/null && lab_fail "status does not report the failed reload"
 [ "$(ctl status --json | jq -r .geo.sha256)" = "$GEO" ] || lab_fail "the geo table in force changed"
 echo "ok: status degraded with the reason; the old geo table (${GEO:0:16}) in force"
-drill_traffic_wait
-want=$((20 * N))
-lab_wait 15 bash -c "[ \"\$($B/customsctl stats --json --socket $W/ctl.sock | jq '[.[] | select(.country == \"IR\" and .layer == \"xdp\" and .verdict == \"deny\") | .packets] | add // 0')\" = $want ]" ||
-	lab_fail "IR denied at XDP: $(drill_agent_stat IR xdp deny packets) of $want"
-[ "$(drill_agent_stat IR skb allow packets)" = 0 ] || lab_fail "IR reached the socket"
-lab_wait 15 bash -c "[ \"\$($B/customsctl stats --json --socket $W/ctl.sock | jq '[.[] | select(.country == \"AE\" and .layer == \"skb\" and .verdict == \"allow\") | .packets] | add // 0')\" = $want ]" ||
-	lab_fail "AE served: $(drill_agent_stat AE skb allow packets) of $want"
-echo "ok: enforcement held: IR $want/$want denied at XDP, AE $want/$want served"
+drill_enforcement_held
 
 lab_say "restore the files: the reload succeeds, telemetry carried only the good table"
 cp "$W/overrides.good" "$W/overrides.txt"

@@ -274,3 +274,16 @@ drill_check_chain() { # EPOCHS (how many the store should hold)
 	echo "ok: every interval stored exactly once ($(drill_store "SELECT count(*) FROM batches")" \
 		"batches, $1 epoch(s), no gap); customs-audit verify: $(tail -n 1 "$W/verify.out" | sed 's/.*: //')"
 }
+
+# After drill_traffic_start: every IR datagram of the 20 rounds denied at
+# XDP and none at the socket, every AE one served.
+drill_enforcement_held() {
+	drill_traffic_wait
+	local want=$((20 * N))
+	lab_wait 15 bash -c "[ \"\$($B/customsctl stats --json --socket $W/ctl.sock | jq '[.[] | select(.country == \"IR\" and .layer == \"xdp\" and .verdict == \"deny\") | .packets] | add // 0')\" = $want ]" ||
+		lab_fail "IR denied at XDP: $(drill_agent_stat IR xdp deny packets) of $want"
+	[ "$(drill_agent_stat IR skb allow packets)" = 0 ] || lab_fail "IR reached the socket"
+	lab_wait 15 bash -c "[ \"\$($B/customsctl stats --json --socket $W/ctl.sock | jq '[.[] | select(.country == \"AE\" and .layer == \"skb\" and .verdict == \"allow\") | .packets] | add // 0')\" = $want ]" ||
+		lab_fail "AE served: $(drill_agent_stat AE skb allow packets) of $want"
+	echo "ok: enforcement held: IR $want/$want denied at XDP, AE $want/$want served"
+}
