@@ -8,7 +8,9 @@
 # denial (tests/lib/scenarios.sh). Each campaign must be detected within two
 # intervals of its start, the extraction detector (mapped to enforce) must
 # deny the distilling prefix in the kernel, and the ordinary users must
-# raise no alert. Prints each detector's detections and false alarms.
+# raise no alert. Prints each detector's detections and false alarms. The
+# alerts also travel signed to a real collector over mTLS, and
+# customs-audit verify and report --alerts read them back from its store.
 set -u
 . "$(dirname "$0")/../lib/lab.sh"
 . "$(dirname "$0")/../lib/scenarios.sh"
@@ -21,7 +23,7 @@ ASN=$LAB_TOP/data/asn
 [ -f "$ASN/asn-ipv4.csv" ] || lab_fail "no AS database in $ASN (scripts/setup fetches it)"
 command -v jq >/dev/null || lab_fail "jq missing (scripts/setup installs it)"
 
-SRV=198.18.0.1 PORT=5301 INTERVAL_MS=1000
+SRV=198.18.0.1 PORT=5301 INTERVAL_MS=1000 CPORT=17453
 
 lab_ns a
 lab_ns b
@@ -62,7 +64,14 @@ query_patterns:
   extraction: {mode: enforce, ratio: 20, min_bytes_per_sec: 100000, intervals: 2, max_cv: 0.5}
   geography: {hop_window: 3}
 EOF
+mkdir -p "$LAB_TMP/col/keys" "$LAB_TMP/node"
+"$B/customsctl" keygen --out "$LAB_TMP/node" >/dev/null || lab_fail "keygen"
+cp "$LAB_TMP"/node/*.pub "$LAB_TMP/col/keys/"
+lab_certs "$LAB_TMP/col" query-node
+lab_start_collector a "$LAB_TMP/col" $CPORT
 cat >"$LAB_TMP/agent.yaml" <<EOF
+node:
+  id: query-node
 policy: policy.yaml
 geo:
   database: $DB
@@ -80,6 +89,12 @@ dataplane:
 state_dir: state
 control_socket: $LAB_TMP/ctl.sock
 interval: ${INTERVAL_MS}ms
+collector:
+  address: 127.0.0.1:$CPORT
+  ca: col/ca.crt
+  cert: col/client.crt
+  key: col/client.key
+  signing_key: node/node.key
 EOF
 
 ctl() { "$B/customsctl" "$1" --socket "$LAB_TMP/ctl.sock" "${@:2}"; }
@@ -171,4 +186,16 @@ fa=$(jq --arg u "$users" '[.[] | select((.prefix as $x | ($u | split(" ")) | ind
 [ "$fa" = 0 ] || { cat "$LAB_TMP/alerts.json"; lab_fail "ordinary users raised $fa alerts"; }
 echo "ok: ordinary users raised no alert"
 ctl alerts | head -n 3
+
+lab_say "the alerts reached the collector signed"
+stored() { # the detectors of the alerts in the collector's store, sorted
+	"$B/customs-audit" report --store "$LAB_TMP/col/store.db" --alerts --format json |
+		jq -r '[.. | objects | select(has("detector")) | .detector] | unique | join(",")'
+}
+want=$(jq -r '[.[].detector] | unique | join(",")' "$LAB_TMP/alerts.json")
+lab_expect "$want" "detectors of the signed alerts in the store" stored
+"$B/customs-collector" export --store "$LAB_TMP/col/store.db" --out "$LAB_TMP/bundle" >/dev/null ||
+	lab_fail "export"
+"$B/customs-audit" verify "$LAB_TMP/bundle" --keys "$LAB_TMP/col/keys" || lab_fail "verify"
+"$B/customs-audit" report "$LAB_TMP/bundle" --keys "$LAB_TMP/col/keys" --alerts | head -n 12
 echo "pass"
