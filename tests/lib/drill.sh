@@ -70,19 +70,7 @@ drill_net() {
 
 drill_certs() {
 	mkdir -p "$W/pki" "$W/keys" "$W/node-key"
-	(
-		set -e
-		cd "$W/pki"
-		openssl req -x509 -newkey ed25519 -nodes -keyout ca.key -out ca.crt \
-			-subj /CN=customs-drill-ca -days 1
-		echo "subjectAltName=IP:${DRILL_COLLECTOR%:*}" >server.ext
-		openssl req -newkey ed25519 -nodes -keyout server.key -out server.csr -subj /CN=collector
-		openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-			-out server.crt -days 1 -extfile server.ext
-		openssl req -newkey ed25519 -nodes -keyout node.key -out node.csr -subj "/CN=$DRILL_NODE"
-		openssl x509 -req -in node.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-			-out node.crt -days 1
-	) >"$W/openssl.log" 2>&1 || { cat "$W/openssl.log"; lab_fail "openssl"; }
+	lab_certs "$W/pki" "$DRILL_NODE" "${DRILL_COLLECTOR%:*}"
 	DRILL_KEY_ID=$("$B/customsctl" keygen --out "$W/node-key") || lab_fail "customsctl keygen"
 	cp "$W/node-key/$DRILL_KEY_ID.pub" "$W/keys/"
 }
@@ -148,8 +136,8 @@ metrics:
 collector:
   address: $DRILL_COLLECTOR
   ca: pki/ca.crt
-  cert: pki/node.crt
-  key: pki/node.key
+  cert: pki/client.crt
+  key: pki/client.key
   signing_key: node-key/node.key
   spool_max_bytes: ${DRILL_SPOOL_MIB:-16}
 EOF

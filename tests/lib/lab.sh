@@ -259,23 +259,24 @@ lab_expect() { # WANT LABEL cmd...
 	echo "ok: $label = $want"
 }
 
-# A CA, a collector certificate for 127.0.0.1 and a client certificate for
-# NODE, all Ed25519, in DIR (ca.crt, server.{crt,key}, client.{crt,key}).
-lab_certs() { # DIR NODE
+# A CA, a collector certificate for IP (default 127.0.0.1) and a client
+# certificate naming NODE (the collector binds the two), all Ed25519, in DIR:
+# ca.crt, server.{crt,key}, client.{crt,key}.
+lab_certs() { # DIR NODE [COLLECTOR_IP]
 	(
 		set -e
 		cd "$1"
 		exec >openssl.log 2>&1
 		openssl req -x509 -newkey ed25519 -nodes -keyout ca.key -out ca.crt \
-			-subj /CN=customs-lab-ca -days 1
-		printf 'subjectAltName=IP:127.0.0.1\n' >san.ext
+			-subj /CN=customs-lab-ca -days 2
+		printf 'subjectAltName=IP:%s\n' "${3:-127.0.0.1}" >san.ext
 		openssl req -newkey ed25519 -nodes -keyout server.key -out server.csr -subj /CN=collector
 		openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-			-out server.crt -days 1 -extfile san.ext
+			-out server.crt -days 2 -extfile san.ext
 		openssl req -newkey ed25519 -nodes -keyout client.key -out client.csr -subj "/CN=$2"
 		openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-			-out client.crt -days 1
-	) || lab_fail "openssl failed (see $1/openssl.log)"
+			-out client.crt -days 2
+	) || { cat "$1/openssl.log"; lab_fail "openssl failed (see $1/openssl.log)"; }
 }
 
 # customs-collector in namespace NS on 127.0.0.1:PORT, trusting the node
