@@ -178,7 +178,7 @@ int agent_reload(struct agent *a, char *err, size_t errlen)
 		agent_geo_discard(a);
 		a->health.reloads_failed++;
 		/* A refused policy is itself on the record, signed. */
-		agent_notice(a, NOTICE_POLICY_REFUSED, NULL, NULL, COUNTRY_ZZ, "reload refused: %s",
+		agent_notice(a, NOTICE_POLICY_REFUSED, NULL, 0, "reload refused: %s",
 			     err[0] ? err : strerror(-rc));
 		snprintf(a->health.last_reload_error, sizeof(a->health.last_reload_error),
 			 "%s", err[0] ? err : strerror(-rc));

@@ -61,7 +61,6 @@ struct agent {
 	size_t n_pending_events, cap_pending_events;
 	struct meter_record *last_interval;	/* for top */
 	size_t n_last_interval;
-	__u64 last_interval_ms;
 	__u64 interval_start_unix_ns;
 	__u64 interval_stats_base[STAT_MAX];	/* kernel stats at interval start */
 	struct meter_record *carry;		/* recovered, for the next record */

@@ -53,7 +53,7 @@ static struct agent_guarantees *gstate(struct agent *a)
 }
 
 void agent_notice(struct agent *a, enum interval_notice_kind kind, const char *guarantee,
-		  const char *model, __u16 country, const char *fmt, ...)
+		  __u64 at_ns, const char *fmt, ...)
 {
 	struct agent_guarantees *g = gstate(a);
 	struct interval_notice *n;
@@ -74,11 +74,10 @@ void agent_notice(struct agent *a, enum interval_notice_kind kind, const char *g
 	}
 	n = &g->notices[g->n_notices++];
 	memset(n, 0, sizeof(*n));
-	n->unix_ns = unix_ns();
+	n->unix_ns = at_ns ? at_ns : unix_ns();
 	n->kind = kind;
-	n->country = country;
+	n->country = COUNTRY_ZZ;
 	snprintf(n->guarantee, sizeof(n->guarantee), "%s", guarantee ? guarantee : "");
-	snprintf(n->model, sizeof(n->model), "%s", model ? model : "");
 	va_start(ap, fmt);
 	vsnprintf(n->detail, sizeof(n->detail), fmt, ap);
 	va_end(ap);
@@ -198,12 +197,11 @@ static void watch_revocations(struct agent *a, struct agent_guarantees *g, int64
 			continue;
 		strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ",
 			 gmtime_r(&(time_t){ (time_t)st.revoked_at }, &tm));
-		agent_notice(a, NOTICE_REVOCATION, st.name, NULL, COUNTRY_ZZ,
+		/* Dated when the revocation took effect, not when it was seen. */
+		agent_notice(a, NOTICE_REVOCATION, st.name, (__u64)st.revoked_at * 1000000000ull,
 			     "revoked from %s: %s; reference %s", at,
 			     st.revocation_reason ? st.revocation_reason : "",
 			     st.revocation_reference ? st.revocation_reference : "");
-		/* The notice is dated when the revocation took effect. */
-		g->notices[g->n_notices - 1].unix_ns = (__u64)st.revoked_at * 1000000000ull;
 		revocation_remember(a, g, key);
 		rewrite = true;
 	}
@@ -220,8 +218,8 @@ static void watch_drift(struct agent *a)
 
 	strbuf_init(&report);
 	if (agent_policy_verify_rows(a, &report) > 0)
-		agent_notice(a, NOTICE_GUARANTEE_DRIFT, agent_policy_drift_guarantee(a), NULL,
-			     COUNTRY_ZZ, "access matrix: %s", strbuf_str(&report));
+		agent_notice(a, NOTICE_GUARANTEE_DRIFT, agent_policy_drift_guarantee(a), 0,
+			     "access matrix: %s", strbuf_str(&report));
 	strbuf_reset(&report);
 	for (i = 0; i < a->cfg.n_xdp; i++)
 		ifnames[i] = a->cfg.xdp[i].interface;
@@ -229,14 +227,14 @@ static void watch_drift(struct agent *a)
 	if (n > 0) {
 		int rc = agent_attach_all(a);
 
-		agent_notice(a, NOTICE_GUARANTEE_DRIFT, NULL, NULL, COUNTRY_ZZ,
+		agent_notice(a, NOTICE_GUARANTEE_DRIFT, NULL, 0,
 			     "%s; %s", strbuf_str(&report),
 			     rc ? "re-attaching failed" : "re-attached our programs");
 	}
 	if (agent_geo_verify(a)) {
 		int rc = agent_geo_reinstall(a);
 
-		agent_notice(a, NOTICE_GUARANTEE_DRIFT, NULL, NULL, COUNTRY_ZZ,
+		agent_notice(a, NOTICE_GUARANTEE_DRIFT, NULL, 0,
 			     "geo table in the kernel is not the one installed; %s",
 			     rc ? "reinstalling failed" : "reinstalled it");
 	}

@@ -49,9 +49,10 @@ int agent_geo_reinstall(struct agent *a);
 int agent_attach_all(struct agent *a);
 
 /* agent_guarantee.c: revocations, drift watch, measured service, notices. */
+/* A notice for the next record; at_ns 0 dates it now. */
 void agent_notice(struct agent *a, enum interval_notice_kind kind, const char *guarantee,
-		  const char *model, __u16 country, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+		  __u64 at_ns, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 /* The row the kernel should hold: the policy's, with pending revocations held back. */
 void agent_effective_row(const struct policy *p, __u32 model, enum direction dir,
 			 int64_t now, struct access_row *out);
