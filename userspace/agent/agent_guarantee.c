@@ -43,6 +43,7 @@ struct agent_guarantees {
 	size_t n_records, cap_records;
 	char **revoked;				/* "guarantee reference" announced */
 	size_t n_revoked;
+	bool revoked_loaded;			/* the file was read (or is absent) */
 };
 
 static struct agent_guarantees *gstate(struct agent *a)
@@ -400,8 +401,10 @@ void agent_guarantees_interval(struct agent *a, const struct meter_record *recs,
 
 	if (!g || !a->dp)
 		return;
-	if (!g->revoked)
+	if (!g->revoked_loaded) {
 		revocations_load(a, g);
+		g->revoked_loaded = true;
+	}
 	watch_revocations(a, g, now);
 	watch_drift(a);
 	measure(a, g, now, recs, n);
