@@ -319,6 +319,19 @@ _Static_assert(sizeof(struct meter_value) == 16, "meter_value layout");
 #define METER_BUFFERS	2
 
 /*
+ * The counters' control word (bpf/include/meter.h): which of the two key
+ * tables new keys go into, which buffers may still hold counts of the
+ * other table, and each table's next free slot (slot 0 of each table is
+ * its overflow bucket, so a table in use has next >= 1).
+ */
+struct meter_ctl {
+	__u32 table;		/* 0 or 1 */
+	__u32 drain;		/* bit b: buffer b may hold counts of the other table */
+	__u32 next[2];
+};
+_Static_assert(sizeof(struct meter_ctl) == 16, "meter_ctl layout");
+
+/*
  * TCP outcomes per (tenant, model, country), for service-level figures:
  * attempts (SYNs reaching a served socket), established connections, and
  * resets the served side sent. Per-CPU hash; key reuses meter_key with

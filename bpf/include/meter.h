@@ -1,15 +1,33 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Per-CPU counters keyed (tenant, model, country, direction, layer,
- * verdict), double-buffered through a one-slot array of maps: programs add
- * to whichever buffer meter_active points at; userspace flips the slot to
- * the other buffer and then reads the retired one. Updating an array of
- * maps from the syscall side waits for an RCU grace period, so once the
- * flip returns no program still holds the retired buffer: every update
- * that began before the flip is in it, and it is read exactly once.
+ * Counters keyed (tenant, model, country, direction, layer, verdict).
  *
- * A full buffer adds to the overflow key (userspace pre-inserts it), so an
- * update is never lost without a count.
+ * A key is given a slot once, in an index (hash: key -> slot), and keeps
+ * it from interval to interval; the counts live in per-CPU rows of a
+ * plain array, [cpu][slot], that userspace maps into its memory and reads
+ * without a system call per key. meter_keys[slot] holds the key of each
+ * slot, written before the slot is published in the index.
+ *
+ * Double buffering: two value arrays, and meter_active (a one-slot array
+ * of maps) points at the one programs add to. Userspace flips the slot to
+ * the other array; updating an array of maps from the syscall side waits
+ * for an RCU grace period, so once the flip returns no program still
+ * writes the retired array: every update that began before the flip is in
+ * it, and it is read exactly once.
+ *
+ * Two indexes (tables), so that keys no longer seen can be dropped without
+ * a pause: new keys go into the table meter_ctl.table names; table t owns
+ * slots [t * meter_slots, (t + 1) * meter_slots), so a count is never
+ * ambiguous, whichever table it came through. Userspace switches tables
+ * when the live one fills with stale keys, and empties the old one once
+ * both buffers have been read since the switch (meter_ctl.drain). Slot 0
+ * of each table is the overflow bucket: when a table is full the count
+ * goes there, so an update is never lost without a count.
+ *
+ * XDP runs in softirq and never nests on a CPU with another XDP program,
+ * so its adds are plain; a cgroup program in process context can be
+ * interrupted on its CPU by one in softirq adding to the same key (a TCP
+ * ACK sent while a write is in flight), so those adds are atomic.
  */
 #ifndef CUSTOMS_METER_H
 #define CUSTOMS_METER_H
@@ -17,66 +35,123 @@
 #include "customs_abi.h"
 #include "stats.h"
 
-#ifndef EEXIST
-#define EEXIST 17
-#endif
+/* Slots per table; set from configuration at load. */
+const volatile __u32 meter_slots = 65536;
 
-struct meter_buffer {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 65536);	/* set from configuration at load */
-	__type(key, struct meter_key);
+struct meter_values {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 2 * 65536);	/* set at load: ncpu * 2 * meter_slots */
+	__type(key, __u32);
 	__type(value, struct meter_value);
 };
 
-struct meter_buffer meter_buf0 SEC(".maps");
-struct meter_buffer meter_buf1 SEC(".maps");
+struct meter_values meter_buf0 SEC(".maps");
+struct meter_values meter_buf1 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__array(values, struct meter_buffer);
+	__array(values, struct meter_values);
 } meter_active SEC(".maps") = {
 	.values = { [0] = &meter_buf0 },
 };
 
-static __always_inline void meter_value_add(struct meter_value *v, __u64 bytes)
+struct meter_index {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);	/* set at load: meter_slots */
+	__type(key, struct meter_key);
+	__type(value, __u32);
+};
+
+struct meter_index meter_index0 SEC(".maps");
+struct meter_index meter_index1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 2 * 65536);	/* set at load: 2 * meter_slots */
+	__type(key, __u32);
+	__type(value, struct meter_key);
+} meter_keys SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct meter_ctl);
+} meter_ctl SEC(".maps");
+
+static __always_inline __u32 *meter_index_lookup(__u32 table, const struct meter_key *key)
 {
-	v->packets += 1;
-	v->bytes += bytes;
+	if (table)
+		return bpf_map_lookup_elem(&meter_index1, key);
+	return bpf_map_lookup_elem(&meter_index0, key);
+}
+
+static __always_inline long meter_index_insert(__u32 table, const struct meter_key *key,
+					       const __u32 *slot)
+{
+	if (table)
+		return bpf_map_update_elem(&meter_index1, key, slot, BPF_NOEXIST);
+	return bpf_map_update_elem(&meter_index0, key, slot, BPF_NOEXIST);
+}
+
+/* A slot for a key the table does not hold yet, or the table's overflow slot. */
+static __noinline __u32 meter_new_slot(struct meter_ctl *ctl, __u32 table,
+				       const struct meter_key *key)
+{
+	__u32 base = table * meter_slots, slot, *won;
+	struct meter_key *kp;
+
+	if (ctl->next[table & 1] >= meter_slots)
+		goto overflow;
+	slot = __sync_fetch_and_add(&ctl->next[table & 1], 1);
+	if (slot >= meter_slots)
+		goto overflow;
+	slot += base;
+	kp = bpf_map_lookup_elem(&meter_keys, &slot);
+	if (!kp)
+		goto overflow;
+	*kp = *key;
+	if (!meter_index_insert(table, key, &slot))
+		return slot;
+	/* Another CPU published the key first: use its slot, ours stays empty. */
+	won = meter_index_lookup(table, key);
+	if (won)
+		return *won;
+overflow:
+	stat_inc(STAT_METER_OVERFLOW);
+	return base;
 }
 
 static __always_inline void meter_add(const struct meter_key *key, __u64 bytes)
 {
-	struct meter_key overflow = { .tenant = METER_OVERFLOW_TENANT };
-	struct meter_value init = { .packets = 1, .bytes = bytes };
 	struct meter_value *v;
-	__u32 zero = 0;
+	struct meter_ctl *ctl;
+	__u32 zero = 0, table, slot, *found;
 	void *buf;
-	long err;
 
+	ctl = bpf_map_lookup_elem(&meter_ctl, &zero);
 	buf = bpf_map_lookup_elem(&meter_active, &zero);
-	if (!buf)
+	if (!ctl || !buf)
 		return;
-	v = bpf_map_lookup_elem(buf, key);
-	if (v) {
-		meter_value_add(v, bytes);
+	table = ctl->table & 1;
+	found = meter_index_lookup(table, key);
+	slot = found ? *found : meter_new_slot(ctl, table, key);
+	slot += bpf_get_smp_processor_id() * 2 * meter_slots;
+	v = bpf_map_lookup_elem(buf, &slot);
+	if (!v)
 		return;
+	if (key->layer == LAYER_XDP) {
+		v->packets += 1;
+		v->bytes += bytes;
+	} else {
+		__sync_fetch_and_add(&v->packets, 1);
+		__sync_fetch_and_add(&v->bytes, bytes);
 	}
-	err = bpf_map_update_elem(buf, key, &init, BPF_NOEXIST);
-	if (!err)
-		return;
-	if (err == -EEXIST) {
-		/* Another CPU inserted it first: the per-CPU slot is ours. */
-		v = bpf_map_lookup_elem(buf, key);
-		if (v)
-			meter_value_add(v, bytes);
-		return;
-	}
-	v = bpf_map_lookup_elem(buf, &overflow);
-	if (v)
-		meter_value_add(v, bytes);
-	stat_inc(STAT_METER_OVERFLOW);
 }
 
 #endif

@@ -459,6 +459,93 @@ static void full_buffer_counts_into_overflow(void **state)
 	free(recs);
 }
 
+/* Packets of one XDP key: total over the records (a key appears once). */
+static __u64 key_packets(const struct meter_record *r, size_t n, const char *country)
+{
+	const struct meter_record *m = find(r, n, TENANT, MODEL, country, DIR_INGRESS,
+					    LAYER_XDP, VERDICT_ALLOW);
+	size_t i, seen = 0;
+
+	for (i = 0; i < n; i++)
+		seen += !memcmp(&r[i].key, &m->key, sizeof(m->key));
+	ASSERT_EQ(seen, 1, "one record per key");
+	return m ? m->value.packets : 0;
+}
+
+/*
+ * Stale keys give way: a table full of keys no longer counted is swapped
+ * for the empty one at a flip, the old one emptied once both buffers have
+ * been read, and the live key is counted exactly throughout, first in one
+ * table, then in the other.
+ */
+static void stale_keys_give_way_to_the_other_table(void **state)
+{
+	struct fixture *f = *state;
+	struct dp_config cfg = { .meter_entries = 8, .events_per_sec = 100000 };
+	struct pkt_spec s = syn_from("198.51.100.77");
+	struct meter_key stale[5], next;
+	struct meter_value *ones;
+	struct meter_record *recs;
+	__u64 before[STAT_MAX], after[STAT_MAX];
+	__u32 used, slots;
+	int ncpu = libbpf_num_possible_cpus(), i, c, fd;
+	size_t n;
+
+	test_need_bpf();
+	teardown(state);
+	ASSERT_OK(open_dp(f, &cfg), "reopen with 8 slots");
+	testgeo_set(f->dp, "198.51.100.0/24", "FR");
+	ASSERT_OK(dp_stats_read(f->dp, before), "stats");
+	ones = calloc((size_t)ncpu * 5, sizeof(*ones));
+	for (i = 0; i < 5; i++) {
+		stale[i] = (struct meter_key){ .tenant = 100 + i, .model = MODEL };
+		for (c = 0; c < ncpu; c++)
+			ones[i * ncpu + c] = (struct meter_value){ 1, 60 };
+	}
+	ASSERT_OK(dp_meter_inject(f->dp, stale, ones, 5), "five keys");
+	free(ones);
+	run_xdp(f, &s);
+	recs = take_meters(f, &n);
+	ASSERT_EQ(n, 6, "interval 1: six keys");
+	ASSERT_EQ(key_packets(recs, n, "FR"), 1, "interval 1: live key");
+	free(recs);
+
+	run_xdp(f, &s);
+	run_xdp(f, &s);
+	recs = take_meters(f, &n);
+	ASSERT_EQ(n, 1, "interval 2: the live key only");
+	ASSERT_EQ(key_packets(recs, n, "FR"), 2, "interval 2: live key");
+	free(recs);
+	dp_meter_fill(f->dp, &used, &slots);
+	ASSERT_EQ(used, 7, "overflow slot, five stale keys and the live one");
+	ASSERT_EQ(slots, 8, "slots");
+
+	/* Seven of eight slots, one counted: the flip gives new keys the other table. */
+	for (i = 0; i < 3; i++)
+		run_xdp(f, &s);
+	recs = take_meters(f, &n);
+	ASSERT_EQ(n, 1, "interval 3: one key");
+	ASSERT_EQ(key_packets(recs, n, "FR"), 3, "interval 3: counted in the old table");
+	free(recs);
+	dp_meter_fill(f->dp, &used, &slots);
+	ASSERT_EQ(used, 1, "the new table holds only its overflow slot");
+
+	run_xdp(f, &s);
+	recs = take_meters(f, &n);
+	ASSERT_EQ(n, 1, "interval 4: one key");
+	ASSERT_EQ(key_packets(recs, n, "FR"), 1, "interval 4: counted in the new table");
+	free(recs);
+	dp_meter_fill(f->dp, &used, &slots);
+	ASSERT_EQ(used, 2, "overflow slot and the live key");
+
+	/* Both buffers were read since the switch: the old table is empty. */
+	fd = bpf_map__fd(dp_skeleton(f->dp)->maps.meter_index0);
+	ASSERT_TRUE(bpf_map_get_next_key(fd, NULL, &next) && errno == ENOENT, "old index emptied");
+	ASSERT_OK(dp_stats_read(f->dp, after), "stats");
+	ASSERT_EQ(after[STAT_METER_OVERFLOW] - before[STAT_METER_OVERFLOW], 0,
+		  "nothing overflowed");
+}
+
 static void events_are_rate_limited_and_counted(void **state)
 {
 	struct fixture *f = *state;
@@ -555,6 +642,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(xdp_truncated_passes_and_counts_parse_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(flip_reads_each_interval_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(full_buffer_counts_into_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(stale_keys_give_way_to_the_other_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(events_are_rate_limited_and_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(skb_tenant_from_nearest_ancestor, setup, teardown),
 		cmocka_unit_test_setup_teardown(skb_unknown_tenant, setup, teardown),

@@ -167,6 +167,12 @@ lab_say "metrics scrape"
 lab_in a curl -sf "http://$METRICS/metrics" >"$LAB_TMP/metrics.txt" || lab_fail "scrape failed"
 grep -q "^customs_packets_total{.*tenant=\"serving\".*country=\"AE\".*} " "$LAB_TMP/metrics.txt" ||
 	lab_fail "no AE traffic series in the scrape"
+# The kernel's key table: the default 65536 slots, holding the overflow
+# bucket and at least the AE and KP keys of both layers.
+grep -q '^customs_counter_slots{state="capacity"} 65536$' "$LAB_TMP/metrics.txt" ||
+	lab_fail "counter slot capacity missing from the scrape"
+used=$(sed -n 's/^customs_counter_slots{state="used"} //p' "$LAB_TMP/metrics.txt")
+[ "${used:-0}" -ge 4 ] || lab_fail "counter slots used: '${used}', expected at least 4"
 awk '!/^#/ && NF && !/^[a-z_]+(\{[^}]*\})? [0-9.e+-]+$/ {bad=1; print "bad line: " $0} END {exit bad}' \
 	"$LAB_TMP/metrics.txt" || lab_fail "the scrape is not Prometheus text format"
 

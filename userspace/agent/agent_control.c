@@ -121,8 +121,10 @@ static int check_links(const struct agent *a, struct strbuf *problems)
 static int render_status(struct agent *a, bool json, struct strbuf *out)
 {
 	struct strbuf problems;
+	__u32 used, slots;
 	int bad, i;
 
+	dp_meter_fill(a->dp, &used, &slots);
 	strbuf_init(&problems);
 	bad = check_links(a, &problems);
 	if (a->health.last_reload_error[0])
@@ -153,13 +155,14 @@ static int render_status(struct agent *a, bool json, struct strbuf *out)
 		agent_guarantees_status(a, out, true);
 		strbuf_printf(out, ", \"intervals\": %llu, \"last_interval_unix_ns\": %llu, "
 			      "\"last_interval_us\": %llu, \"reloads_ok\": %llu, "
-			      "\"reloads_failed\": %llu, \"counters\": %zu",
+			      "\"reloads_failed\": %llu, \"counters\": %zu, "
+			      "\"counter_slots_used\": %u, \"counter_slots\": %u",
 			      (unsigned long long)a->health.intervals,
 			      (unsigned long long)a->health.last_interval_unix_ns,
 			      (unsigned long long)a->health.last_interval_us,
 			      (unsigned long long)a->health.reloads_ok,
 			      (unsigned long long)a->health.reloads_failed,
-			      a->counters.totals.count);
+			      a->counters.totals.count, used, slots);
 		for (i = 0; i < STAT_MAX; i++)
 			strbuf_printf(out, ", \"%s\": %llu", stat_name(i),
 				      (unsigned long long)a->health.kernel_stats[i]);
@@ -181,12 +184,13 @@ static int render_status(struct agent *a, bool json, struct strbuf *out)
 		strbuf_puts(out, "\nguarantees:");
 		agent_guarantees_status(a, out, false);
 		strbuf_printf(out, "\nintervals:    %llu (last took %llu us)\n"
-			      "reloads:      %llu ok, %llu failed\ncounters:     %zu\n",
+			      "reloads:      %llu ok, %llu failed\ncounters:     %zu "
+			      "(kernel slots: %u of %u used)\n",
 			      (unsigned long long)a->health.intervals,
 			      (unsigned long long)a->health.last_interval_us,
 			      (unsigned long long)a->health.reloads_ok,
 			      (unsigned long long)a->health.reloads_failed,
-			      a->counters.totals.count);
+			      a->counters.totals.count, used, slots);
 		for (i = 0; i < STAT_MAX; i++)
 			strbuf_printf(out, "%-13s %llu\n", stat_name(i),
 				      (unsigned long long)a->health.kernel_stats[i]);
@@ -297,8 +301,10 @@ bool agent_control(void *ctx, int fd, __u16 type, __u32 flags)
 void agent_render_metrics(void *ctx, struct strbuf *out)
 {
 	struct agent *a = ctx;
+	__u32 used, slots;
 	int i;
 
+	dp_meter_fill(a->dp, &used, &slots);
 	a->health.metrics_folded +=
 		render_prometheus_traffic(&a->counters.totals, &a->names,
 					  a->cfg.metrics_max_series, out);
@@ -323,11 +329,15 @@ void agent_render_metrics(void *ctx, struct strbuf *out)
 		      "customs_reloads_total{result=\"failed\"} %llu\n"
 		      "# HELP customs_counter_keys Distinct counter keys held by the agent.\n"
 		      "# TYPE customs_counter_keys gauge\n"
-		      "customs_counter_keys %zu\n",
+		      "customs_counter_keys %zu\n"
+		      "# HELP customs_counter_slots Kernel counter slots of the live key table.\n"
+		      "# TYPE customs_counter_slots gauge\n"
+		      "customs_counter_slots{state=\"used\"} %u\n"
+		      "customs_counter_slots{state=\"capacity\"} %u\n",
 		      a->health.last_interval_us / 1e6,
 		      (unsigned long long)a->health.intervals,
 		      (unsigned long long)a->health.reloads_ok,
 		      (unsigned long long)a->health.reloads_failed,
-		      a->counters.totals.count);
+		      a->counters.totals.count, used, slots);
 	agent_query_metrics(a, out);
 }

@@ -66,21 +66,15 @@ static void make_key(struct meter_key *k, size_t i)
 /* n distinct keys into the buffer the kernel is writing, 1 packet per CPU each. */
 static int fill_active(struct dp *dp, size_t n, int ncpu)
 {
-	struct dataplane *s = dp_skeleton(dp);
-	int active = dp_meter_active(dp), fd;
 	struct meter_value *vals;
 	struct meter_key *keys;
 	size_t i, j;
 	int err = 0;
 
-	if (active < 0)
-		return active;
-	fd = bpf_map__fd(active ? s->maps.meter_buf1 : s->maps.meter_buf0);
 	keys = calloc(FILL_BATCH, sizeof(*keys));
 	vals = calloc((size_t)FILL_BATCH * (size_t)ncpu, sizeof(*vals));
 	for (i = 0; keys && vals && i < n && !err; i += FILL_BATCH) {
-		__u32 cnt = (__u32)(n - i < FILL_BATCH ? n - i : FILL_BATCH);
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+		size_t cnt = n - i < FILL_BATCH ? n - i : FILL_BATCH;
 
 		for (j = 0; j < cnt; j++) {
 			int c;
@@ -89,8 +83,7 @@ static int fill_active(struct dp *dp, size_t n, int ncpu)
 			for (c = 0; c < ncpu; c++)
 				vals[j * (size_t)ncpu + (size_t)c] = (struct meter_value){ 1, 100 };
 		}
-		if (bpf_map_update_batch(fd, keys, vals, &cnt, &opts))
-			err = -errno;
+		err = dp_meter_inject(dp, keys, vals, cnt);
 	}
 	if (!keys || !vals)
 		err = -ENOMEM;
@@ -140,7 +133,7 @@ static int time_steps(struct counters *c, struct agent_point *pt)
 	pt->save_ms = now_ms() - t0;
 	t0 = now_ms();
 	if (!err)
-		err = dp_meter_clear_read(c->dp, r, n);
+		err = dp_meter_clear(c->dp);
 	pt->clear_ms = now_ms() - t0;
 	free(r);
 	return err;

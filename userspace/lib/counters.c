@@ -29,7 +29,7 @@ static int take_retired(struct counters *c, struct meter_record **recs, size_t *
 	}
 	/* Saved with the mark: clearing now cannot lose or double anything. */
 	if (!err)
-		err = dp_meter_clear_read(c->dp, r, cnt);
+		err = dp_meter_clear_buffer(c->dp, !active);
 	if (err) {
 		free(r);
 		return err;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -29,17 +30,30 @@ struct dp {
 	char pin_dir[256];
 	int ncpu;
 	bool adopted;
+	/* The counters, mapped (bpf/include/meter.h). */
+	__u32 slots;			/* per table */
+	struct meter_ctl *mctl;
+	struct meter_key *mkeys;	/* 2 * slots */
+	struct meter_value *mvals[METER_BUFFERS];	/* [cpu][2 * slots] */
+	size_t mkeys_len, mvals_len;
+	__u32 live[2];			/* slots of each table counted in the last read */
+	int meter_template;		/* meter_active's inner map until the load */
+	bool read_once;
 };
 
 /* Maps that outlive an agent: state, counters, policy, events. */
 static struct bpf_map **pinned_maps(struct dataplane *s, size_t *n)
 {
-	static struct bpf_map *list[16];
+	static struct bpf_map *list[20];
 	size_t i = 0;
 
 	list[i++] = s->maps.meter_buf0;
 	list[i++] = s->maps.meter_buf1;
 	list[i++] = s->maps.meter_active;
+	list[i++] = s->maps.meter_index0;
+	list[i++] = s->maps.meter_index1;
+	list[i++] = s->maps.meter_keys;
+	list[i++] = s->maps.meter_ctl;
 	list[i++] = s->maps.tenants;
 	list[i++] = s->maps.endpoints;
 	list[i++] = s->maps.access_matrix;
@@ -113,14 +127,59 @@ static int size_map(struct bpf_map *map, __u32 want)
 	return bpf_map__set_max_entries(map, want);
 }
 
+/*
+ * The counter maps follow the index's size, which a pin may have fixed:
+ * values are ncpu rows of both tables' slots, the key array both tables.
+ */
+static int dp_size_meter(struct dp *dp, __u32 want)
+{
+	struct dataplane *s = dp->skel;
+	unsigned long long cells;
+	__u32 slots;
+	int err;
+
+	err = size_map(s->maps.meter_index0, want);
+	if (err)
+		return err;
+	slots = bpf_map__max_entries(s->maps.meter_index0);
+	cells = 2ull * slots * (unsigned long long)dp->ncpu;
+	if (cells * sizeof(struct meter_value) > (1ull << 32)) {
+		pr_warn("dataplane: %u counter keys on %d CPUs need %llu MiB per buffer: "
+			"too many (lower meter_entries)\n", slots, dp->ncpu,
+			cells * sizeof(struct meter_value) >> 20);
+		return -E2BIG;
+	}
+	dp->slots = slots;
+	dp->skel->rodata->meter_slots = slots;
+	err = size_map(s->maps.meter_index1, slots) ?:
+	      size_map(s->maps.meter_keys, 2 * slots) ?:
+	      size_map(s->maps.meter_buf0, (__u32)cells) ?:
+	      size_map(s->maps.meter_buf1, (__u32)cells);
+	if (err)
+		return err;
+	/*
+	 * meter_active's inner-map template must match the buffers exactly
+	 * (that is what lets the verifier inline lookups into them); libbpf
+	 * 1.1 cannot resize the template it makes, so make it here. It lives
+	 * until the load.
+	 */
+	dp->meter_template = bpf_map_create(BPF_MAP_TYPE_ARRAY, "meter_tmpl", sizeof(__u32),
+					    sizeof(struct meter_value),
+					    bpf_map__max_entries(s->maps.meter_buf0),
+					    &(struct bpf_map_create_opts){
+						    .sz = sizeof(struct bpf_map_create_opts),
+						    .map_flags = BPF_F_MMAPABLE });
+	if (dp->meter_template < 0)
+		return -errno;
+	return bpf_map__set_inner_map_fd(s->maps.meter_active, dp->meter_template);
+}
+
 static int dp_size_maps(struct dp *dp, const struct dp_config *cfg)
 {
 	struct dataplane *s = dp->skel;
-	__u32 meter = or_default(cfg->meter_entries, 65536);
 	int err;
 
-	err = size_map(s->maps.meter_buf0, meter) ?:
-	      size_map(s->maps.meter_buf1, meter) ?:
+	err = dp_size_meter(dp, or_default(cfg->meter_entries, 65536)) ?:
 	      size_map(s->maps.tenants, or_default(cfg->tenant_entries, 4096)) ?:
 	      size_map(s->maps.endpoints, or_default(cfg->endpoint_entries, 4096)) ?:
 	      size_map(s->maps.tcp_outcomes, or_default(cfg->tcp_entries, 16384)) ?:
@@ -155,21 +214,54 @@ static int dp_set_pins(struct dp *dp, bool *found)
 	return 0;
 }
 
-/* The overflow key must exist in a buffer before anything overflows. */
-static int dp_seed_overflow(struct dp *dp, struct bpf_map *buf)
+static void *map_mmap(struct bpf_map *map, size_t *len)
 {
-	struct meter_key key = { .tenant = METER_OVERFLOW_TENANT };
-	struct meter_value *zero;
-	int err = 0;
+	void *p;
 
-	zero = calloc((size_t)dp->ncpu, sizeof(*zero));
-	if (!zero)
-		return -ENOMEM;
-	if (bpf_map_update_elem(bpf_map__fd(buf), &key, zero, BPF_NOEXIST) &&
-	    errno != EEXIST)
-		err = -errno;
-	free(zero);
-	return err;
+	*len = (size_t)bpf_map__max_entries(map) * bpf_map__value_size(map);
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * Maps the counters into this process. A table never used gets its
+ * overflow key in slot 0 and starts allocating at 1; a pinned one is
+ * taken as it is.
+ */
+static int dp_meter_map(struct dp *dp)
+{
+	struct dataplane *s = dp->skel;
+	size_t len;
+	int t;
+
+	dp->mctl = map_mmap(s->maps.meter_ctl, &len);
+	dp->mkeys = dp->mctl ? map_mmap(s->maps.meter_keys, &dp->mkeys_len) : NULL;
+	dp->mvals[0] = dp->mkeys ? map_mmap(s->maps.meter_buf0, &dp->mvals_len) : NULL;
+	dp->mvals[1] = dp->mvals[0] ? map_mmap(s->maps.meter_buf1, &dp->mvals_len) : NULL;
+	if (!dp->mvals[1]) {
+		pr_warn("dataplane: mapping the counters: %s\n", strerror(errno));
+		return -errno;
+	}
+	for (t = 0; t < 2; t++) {
+		if (__atomic_load_n(&dp->mctl->next[t], __ATOMIC_ACQUIRE))
+			continue;
+		dp->mkeys[(size_t)t * dp->slots] =
+			(struct meter_key){ .tenant = METER_OVERFLOW_TENANT };
+		__atomic_store_n(&dp->mctl->next[t], 1, __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
+static void dp_meter_unmap(struct dp *dp)
+{
+	if (dp->mctl)
+		munmap(dp->mctl, sizeof(*dp->mctl));
+	if (dp->mkeys)
+		munmap(dp->mkeys, dp->mkeys_len);
+	if (dp->mvals[0])
+		munmap(dp->mvals[0], dp->mvals_len);
+	if (dp->mvals[1])
+		munmap(dp->mvals[1], dp->mvals_len);
 }
 
 /* The prefix masks the kernel applies, from the configured lengths. */
@@ -204,6 +296,7 @@ int dp_open(struct dp **out, const struct dp_config *cfg)
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
+	dp->meter_template = -1;
 	if (snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s",
 		     cfg->pin_dir ? cfg->pin_dir : DP_PIN_DIR_DEFAULT) >=
 	    (int)sizeof(dp->pin_dir)) {
@@ -242,6 +335,8 @@ int dp_open(struct dp **out, const struct dp_config *cfg)
 		goto fail;
 	}
 	err = dataplane__load(dp->skel);
+	close(dp->meter_template);
+	dp->meter_template = -1;
 	if (err) {
 		pr_warn("dataplane: load: %s%s\n", strerror(-err),
 			found ? " (pinned maps of an earlier instance differ in size or"
@@ -250,8 +345,7 @@ int dp_open(struct dp **out, const struct dp_config *cfg)
 		goto fail;
 	}
 	dp->adopted = found;
-	err = dp_seed_overflow(dp, dp->skel->maps.meter_buf0) ?:
-	      dp_seed_overflow(dp, dp->skel->maps.meter_buf1);
+	err = dp_meter_map(dp);
 	if (err)
 		goto fail;
 	*out = dp;
@@ -266,6 +360,9 @@ void dp_close(struct dp *dp)
 	if (!dp)
 		return;
 	ring_buffer__free(dp->events);
+	dp_meter_unmap(dp);
+	if (dp->meter_template >= 0)
+		close(dp->meter_template);
 	dataplane__destroy(dp->skel);
 	free(dp);
 }
@@ -636,13 +733,51 @@ static struct bpf_map *dp_buffer(struct dp *dp, int which)
 	return which ? dp->skel->maps.meter_buf1 : dp->skel->maps.meter_buf0;
 }
 
+/* Slots of table t that may hold counts: [base, end). */
+static void table_range(const struct dp *dp, int t, size_t *base, size_t *end)
+{
+	__u32 next = __atomic_load_n(&dp->mctl->next[t], __ATOMIC_ACQUIRE);
+
+	*base = (size_t)t * dp->slots;
+	*end = *base + (next < dp->slots ? next : dp->slots);
+}
+
+/*
+ * Whether the live table should give way to the other: it is full, or
+ * three quarters full while at most half its keys were counted in the
+ * last interval read (the rest are keys no longer seen).
+ */
+static bool meter_switch_due(const struct dp *dp, int t)
+{
+	__u32 used = __atomic_load_n(&dp->mctl->next[t], __ATOMIC_ACQUIRE);
+
+	if (used >= dp->slots)
+		return true;
+	return dp->read_once && (__u64)used * 4 >= (__u64)dp->slots * 3 &&
+	       (__u64)dp->live[t] * 2 <= used;
+}
+
 int dp_meter_flip(struct dp *dp)
 {
 	int active = dp_meter_active(dp), next_fd;
-	__u32 zero = 0;
+	__u32 zero = 0, t;
 
 	if (active < 0)
 		return active;
+	t = __atomic_load_n(&dp->mctl->table, __ATOMIC_ACQUIRE) & 1;
+	/*
+	 * Switch tables with the buffers. The other table is empty (drain
+	 * is clear only once it has been emptied); both buffers may get
+	 * counts of the old one until they have each been read once more.
+	 */
+	if (!__atomic_load_n(&dp->mctl->drain, __ATOMIC_ACQUIRE) &&
+	    meter_switch_due(dp, (int)t)) {
+		__atomic_store_n(&dp->mctl->drain, 3, __ATOMIC_RELEASE);
+		__atomic_store_n(&dp->mctl->table, !t, __ATOMIC_RELEASE);
+		pr_info("dataplane: counter keys: table %u holds %u of %u slots, %u counted "
+			"last interval: new keys go to table %u\n", t,
+			dp->mctl->next[t], dp->slots, dp->live[t], !t);
+	}
 	next_fd = bpf_map__fd(dp_buffer(dp, !active));
 	/*
 	 * The update of an array of maps returns after an RCU grace period:
@@ -654,13 +789,175 @@ int dp_meter_flip(struct dp *dp)
 	return 0;
 }
 
-static int dp_retired(struct dp *dp, struct bpf_map **out)
+static int cmp_meter_key(const void *a, const void *b)
+{
+	return memcmp(&((const struct meter_record *)a)->key,
+		      &((const struct meter_record *)b)->key, sizeof(struct meter_key));
+}
+
+/* One record per key: a key counted through both tables is summed. */
+static size_t merge_records(struct meter_record *r, size_t n)
+{
+	size_t i, out = 0;
+
+	qsort(r, n, sizeof(*r), cmp_meter_key);
+	for (i = 0; i < n; i++) {
+		if (out && !cmp_meter_key(&r[out - 1], &r[i])) {
+			r[out - 1].value.packets += r[i].value.packets;
+			r[out - 1].value.bytes += r[i].value.bytes;
+			continue;
+		}
+		r[out++] = r[i];
+	}
+	return out;
+}
+
+int dp_meter_read(struct dp *dp, struct meter_record **out, size_t *n)
+{
+	size_t row = 2 * (size_t)dp->slots, cnt = 0, cap = 0, base, end, s;
+	const struct meter_value *vals;
+	struct meter_record *recs;
+	int active, t, c, tables = 0;
+
+	active = dp_meter_active(dp);
+	if (active < 0)
+		return active;
+	vals = dp->mvals[!active];
+	for (t = 0; t < 2; t++) {
+		table_range(dp, t, &base, &end);
+		cap += end - base;
+	}
+	recs = malloc((cap ? cap : 1) * sizeof(*recs));
+	if (!recs)
+		return -ENOMEM;
+	for (t = 0; t < 2; t++) {
+		size_t first = cnt;
+
+		table_range(dp, t, &base, &end);
+		for (s = base; s < end; s++) {
+			__u64 packets = 0, bytes = 0;
+
+			for (c = 0; c < dp->ncpu; c++) {
+				packets += vals[(size_t)c * row + s].packets;
+				bytes += vals[(size_t)c * row + s].bytes;
+			}
+			/* Empty slots (and an empty overflow bucket) are not reported. */
+			if (!packets && !bytes)
+				continue;
+			recs[cnt].key = dp->mkeys[s];
+			recs[cnt].value.packets = packets;
+			recs[cnt].value.bytes = bytes;
+			cnt++;
+		}
+		dp->live[t] = (__u32)(cnt - first);
+		tables += cnt > first;
+	}
+	dp->read_once = true;
+	*out = recs;
+	*n = tables > 1 ? merge_records(recs, cnt) : cnt;
+	return 0;
+}
+
+/*
+ * Empties the table no longer in use once no buffer can hold its counts:
+ * its keys leave the index (every one is in meter_keys) and it allocates
+ * from slot 1 again. Safe to repeat after a crash.
+ */
+static int meter_empty_old_table(struct dp *dp)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int old = !(__atomic_load_n(&dp->mctl->table, __ATOMIC_ACQUIRE) & 1);
+	struct bpf_map *index = old ? dp->skel->maps.meter_index1 : dp->skel->maps.meter_index0;
+	int fd = bpf_map__fd(index);
+	size_t base, end, at;
+
+	if (__atomic_load_n(&dp->mctl->drain, __ATOMIC_ACQUIRE))
+		return 0;
+	table_range(dp, old, &base, &end);
+	/* Slot base is the overflow bucket, never in the index. */
+	for (at = base + 1; at < end;) {
+		__u32 count = (__u32)(end - at);
+
+		if (!bpf_map_delete_batch(fd, &dp->mkeys[at], &count, &opts))
+			break;
+		if (errno != ENOENT)
+			return -errno;
+		/*
+		 * A slot that lost a race to publish its key repeats a key
+		 * already deleted: skip it.
+		 */
+		at += count + 1;
+	}
+	if (end - base > 1)
+		__atomic_store_n(&dp->mctl->next[old], 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int dp_meter_clear_buffer(struct dp *dp, int which)
+{
+	size_t row = 2 * (size_t)dp->slots, base, end;
+	struct meter_value *vals = dp->mvals[which & 1];
+	int t, c;
+
+	for (t = 0; t < 2; t++) {
+		table_range(dp, t, &base, &end);
+		for (c = 0; c < dp->ncpu; c++)
+			memset(&vals[(size_t)c * row + base], 0, (end - base) * sizeof(*vals));
+	}
+	__atomic_and_fetch(&dp->mctl->drain, ~(1u << (which & 1)), __ATOMIC_ACQ_REL);
+	return meter_empty_old_table(dp);
+}
+
+int dp_meter_clear(struct dp *dp)
 {
 	int active = dp_meter_active(dp);
 
 	if (active < 0)
 		return active;
-	*out = dp_buffer(dp, !active);
+	return dp_meter_clear_buffer(dp, !active);
+}
+
+void dp_meter_fill(struct dp *dp, __u32 *used, __u32 *slots)
+{
+	int t = __atomic_load_n(&dp->mctl->table, __ATOMIC_ACQUIRE) & 1;
+	__u32 next = __atomic_load_n(&dp->mctl->next[t], __ATOMIC_ACQUIRE);
+
+	*used = next < dp->slots ? next : dp->slots;
+	*slots = dp->slots;
+}
+
+int dp_meter_inject(struct dp *dp, const struct meter_key *keys,
+		    const struct meter_value *vals, size_t n)
+{
+	size_t row = 2 * (size_t)dp->slots, i;
+	struct bpf_map *index;
+	struct meter_value *buf;
+	int active = dp_meter_active(dp), t, c;
+
+	if (active < 0)
+		return active;
+	buf = dp->mvals[active];
+	t = __atomic_load_n(&dp->mctl->table, __ATOMIC_ACQUIRE) & 1;
+	index = t ? dp->skel->maps.meter_index1 : dp->skel->maps.meter_index0;
+	for (i = 0; i < n; i++) {
+		__u32 slot;
+
+		if (bpf_map__lookup_elem(index, &keys[i], sizeof(keys[i]), &slot,
+					 sizeof(slot), 0)) {
+			slot = __atomic_fetch_add(&dp->mctl->next[t], 1, __ATOMIC_ACQ_REL);
+			if (slot >= dp->slots)
+				return -E2BIG;
+			slot += (__u32)t * dp->slots;
+			dp->mkeys[slot] = keys[i];
+			if (bpf_map__update_elem(index, &keys[i], sizeof(keys[i]), &slot,
+						 sizeof(slot), BPF_NOEXIST))
+				return -errno;
+		}
+		for (c = 0; c < dp->ncpu; c++) {
+			buf[(size_t)c * row + slot].packets += vals[i * (size_t)dp->ncpu + c].packets;
+			buf[(size_t)c * row + slot].bytes += vals[i * (size_t)dp->ncpu + c].bytes;
+		}
+	}
 	return 0;
 }
 
@@ -722,19 +1019,6 @@ static int read_percpu_hash(int fd, size_t ks, size_t vs, int ncpu,
 	return 0;
 }
 
-static void meter_sum(struct meter_record *r, const struct meter_key *key,
-		      const struct meter_value *v, int ncpu)
-{
-	int i;
-
-	r->key = *key;
-	memset(&r->value, 0, sizeof(r->value));
-	for (i = 0; i < ncpu; i++) {
-		r->value.packets += v[i].packets;
-		r->value.bytes += v[i].bytes;
-	}
-}
-
 static void tcp_sum(struct tcp_outcome_record *r, const struct meter_key *key,
 		    const struct tcp_outcome *v, int ncpu)
 {
@@ -747,96 +1031,6 @@ static void tcp_sum(struct tcp_outcome_record *r, const struct meter_key *key,
 		r->value.established += v[i].established;
 		r->value.resets_sent += v[i].resets_sent;
 	}
-}
-
-int dp_meter_read(struct dp *dp, struct meter_record **out, size_t *n)
-{
-	struct meter_value *vals = NULL;
-	struct meter_key *keys = NULL;
-	struct meter_record *recs;
-	struct bpf_map *buf;
-	size_t cnt = 0, i, kept = 0;
-	int err;
-
-	err = dp_retired(dp, &buf);
-	if (err)
-		return err;
-	err = read_percpu_hash(bpf_map__fd(buf), sizeof(*keys), sizeof(*vals),
-			       dp->ncpu, (void **)&keys, (void **)&vals, &cnt);
-	if (err)
-		return err;
-	recs = calloc(cnt ? cnt : 1, sizeof(*recs));
-	if (!recs) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < cnt; i++) {
-		meter_sum(&recs[kept], &keys[i], &vals[i * (size_t)dp->ncpu], dp->ncpu);
-		/* The overflow bucket is reported only once something is in it. */
-		if (keys[i].tenant != METER_OVERFLOW_TENANT || recs[kept].value.packets)
-			kept++;
-	}
-	*out = recs;
-	*n = kept;
-out:
-	free(keys);
-	free(vals);
-	return err;
-}
-
-int dp_meter_clear_buffer(struct dp *dp, int which)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct meter_value *vals = NULL;
-	struct meter_key *keys = NULL;
-	struct bpf_map *buf = dp_buffer(dp, which);
-	size_t cnt = 0;
-	__u32 count;
-	int err;
-
-	err = read_percpu_hash(bpf_map__fd(buf), sizeof(*keys), sizeof(*vals),
-			       dp->ncpu, (void **)&keys, (void **)&vals, &cnt);
-	if (err)
-		return err;
-	count = (__u32)cnt;
-	if (cnt && bpf_map_delete_batch(bpf_map__fd(buf), keys, &count, &opts))
-		err = -errno;
-	free(keys);
-	free(vals);
-	return err ?: dp_seed_overflow(dp, buf);
-}
-
-int dp_meter_clear(struct dp *dp)
-{
-	int active = dp_meter_active(dp);
-
-	if (active < 0)
-		return active;
-	return dp_meter_clear_buffer(dp, !active);
-}
-
-int dp_meter_clear_read(struct dp *dp, const struct meter_record *recs, size_t n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct meter_key *keys;
-	struct bpf_map *buf;
-	__u32 count = (__u32)n;
-	size_t i;
-	int err;
-
-	err = dp_retired(dp, &buf);
-	if (err || !n)
-		return err;
-	keys = malloc(n * sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		keys[i] = recs[i].key;
-	/* Nothing writes the retired buffer: exactly the keys read are in it. */
-	if (bpf_map_delete_batch(bpf_map__fd(buf), keys, &count, &opts))
-		err = -errno;
-	free(keys);
-	return err ?: dp_seed_overflow(dp, buf);
 }
 
 int dp_tcp_read(struct dp *dp, struct tcp_outcome_record **out, size_t *n)

@@ -12,8 +12,9 @@
  *
  * Counters are double-buffered: dp_meter_flip() points the kernel at the
  * other buffer and returns once no program can still write the retired
- * one; dp_meter_read() reads it (per-CPU values summed) and
- * dp_meter_clear() empties it for its next turn.
+ * one; dp_meter_read() reads it (per-CPU values summed, through a memory
+ * mapping: no system call per key) and dp_meter_clear() empties it for
+ * its next turn.
  */
 #ifndef CUSTOMS_DATAPLANE_H
 #define CUSTOMS_DATAPLANE_H
@@ -31,7 +32,7 @@ struct dp_config {
 	const char *pin_dir;		/* NULL: DP_PIN_DIR_DEFAULT */
 	__u32 models;			/* highest model id; matrix rows (a pinned
 					   matrix keeps its own size) */
-	__u32 meter_entries;		/* per buffer; 0: 65536 */
+	__u32 meter_entries;		/* counter keys (slots per table); 0: 65536 */
 	__u32 tenant_entries;		/* 0: 4096 */
 	__u32 endpoint_entries;		/* 0: 4096 */
 	__u32 tcp_entries;		/* 0: 16384 */
@@ -95,13 +96,17 @@ int dp_meter_active(struct dp *dp);	/* the buffer being written, or -errno */
 int dp_meter_flip(struct dp *dp);
 int dp_meter_read(struct dp *dp, struct meter_record **out, size_t *n);
 int dp_meter_clear(struct dp *dp);
-/*
- * Empties the retired buffer of exactly the records dp_meter_read() gave
- * (no second read of the map: half the cost at 100k keys).
- */
-int dp_meter_clear_read(struct dp *dp, const struct meter_record *recs, size_t n);
 /* Empties one buffer by number, for recovery after a crash. */
 int dp_meter_clear_buffer(struct dp *dp, int which);
+/* Keys in the table new keys go into, and its slots (the overflow bucket is one). */
+void dp_meter_fill(struct dp *dp, __u32 *used, __u32 *slots);
+/*
+ * Adds counts to the active buffer from userspace, as the kernel would
+ * (vals: ncpu values per key), for benchmarks and tests. Not for use
+ * while programs are attached.
+ */
+int dp_meter_inject(struct dp *dp, const struct meter_key *keys,
+		    const struct meter_value *vals, size_t n);
 int dp_tcp_read(struct dp *dp, struct tcp_outcome_record **out, size_t *n);
 int dp_stats_read(struct dp *dp, __u64 out[STAT_MAX]);
 

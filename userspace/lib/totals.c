@@ -28,13 +28,13 @@ struct totals_file_header {
 
 static size_t key_hash(const struct meter_key *k)
 {
-	/* FNV-1a over the 16 key bytes. */
-	const unsigned char *p = (const void *)k;
-	__u64 h = 1469598103934665603ull;
-	size_t i;
+	/* The 16 key bytes as two words, each multiplied and folded. */
+	__u64 w[2], h;
 
-	for (i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 1099511628211ull;
+	memcpy(w, k, sizeof(w));
+	h = (w[0] ^ 0x9e3779b97f4a7c15ull) * 0xbf58476d1ce4e5b9ull;
+	h ^= w[1] + (h >> 31);
+	h *= 0x94d049bb133111ebull;
 	return (size_t)(h ^ (h >> 29));
 }
 
