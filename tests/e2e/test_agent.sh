@@ -103,7 +103,21 @@ expect() { # WANT LABEL TENANT COUNTRY LAYER VERDICT FIELD
 
 lab_say "agent up, traffic counted exactly"
 "$B/customsd" --check --config "$LAB_TMP/agent.yaml" >/dev/null || lab_fail "customsd --check refused a good configuration"
+# systemd's readiness protocol: one READY=1 datagram to $NOTIFY_SOCKET,
+# sent once the agent is up (perl is Essential on Debian: no extra package).
+NOTIFY=$LAB_TMP/notify.sock
+perl -MSocket -e 'socket(my $s, PF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
+	bind($s, pack_sockaddr_un($ARGV[0])) or die "bind: $!";
+	$SIG{ALRM} = sub { exit 1 }; alarm 30;
+	defined(recv($s, my $m, 256, 0)) or die "recv: $!"; print $m' "$NOTIFY" >"$LAB_TMP/notify.out" &
+NOTIFY_PID=$!
+lab_wait 5 test -S "$NOTIFY" || lab_fail "notify listener did not start"
+export NOTIFY_SOCKET=$NOTIFY
 start_agent
+unset NOTIFY_SOCKET
+wait "$NOTIFY_PID" || lab_fail "customsd sent no readiness notification"
+[ "$(cat "$LAB_TMP/notify.out")" = "READY=1" ] ||
+	lab_fail "readiness notification: '$(cat "$LAB_TMP/notify.out")', expected READY=1"
 lab_bg_cg a "$LAB_CG/m1" server "$B/customs-lab-server" --listen $SRV:$PORT
 lab_wait 5 lab_in a bash -c "ss -uln | grep -q $SRV:$PORT" || lab_fail "UDP sink did not start"
 send $AE $N || lab_fail "AE send"
