@@ -320,12 +320,14 @@ _Static_assert(sizeof(struct meter_value) == 16, "meter_value layout");
 
 /*
  * The counters' control word (bpf/include/meter.h): which of the two key
- * tables new keys go into, which buffers may still hold counts of the
- * other table, and each table's next free slot (slot 0 of each table is
- * its overflow bucket, so a table in use has next >= 1).
+ * tables new keys go into (epoch & 1; the epoch grows by one at each
+ * switch, so a slot remembered with its epoch is known to be current),
+ * which buffers may still hold counts of the other table, and each
+ * table's next free slot (slot 0 of each table is its overflow bucket, so
+ * a table in use has next >= 1).
  */
 struct meter_ctl {
-	__u32 table;		/* 0 or 1 */
+	__u32 epoch;		/* table = epoch & 1 */
 	__u32 drain;		/* bit b: buffer b may hold counts of the other table */
 	__u32 next[2];
 };

@@ -28,6 +28,12 @@
  * so its adds are plain; a cgroup program in process context can be
  * interrupted on its CPU by one in softirq adding to the same key (a TCP
  * ACK sent while a write is in flight), so those adds are atomic.
+ *
+ * XDP also remembers, per CPU and per country, the last key it counted
+ * and its slot, tagged with the epoch: a packet of the same key skips the
+ * index (a hash of the key). A switch of tables bumps the epoch, so a
+ * remembered slot is used only while its table is the live one. Only XDP
+ * uses the cache, for the same no-nesting reason.
  */
 #ifndef CUSTOMS_METER_H
 #define CUSTOMS_METER_H
@@ -84,6 +90,26 @@ struct {
 	__type(value, struct meter_ctl);
 } meter_ctl SEC(".maps");
 
+struct meter_cache_entry {
+	struct meter_key key;
+	__u32 slot;
+	__u32 tag;		/* epoch + 1: an entry never written matches nothing */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, COUNTRY_MAX);
+	__type(key, __u32);
+	__type(value, struct meter_cache_entry);
+} meter_cache SEC(".maps");
+
+static __always_inline bool meter_key_eq(const struct meter_key *a, const struct meter_key *b)
+{
+	const __u64 *x = (const void *)a, *y = (const void *)b;
+
+	return x[0] == y[0] && x[1] == y[1];
+}
+
 static __always_inline __u32 *meter_index_lookup(__u32 table, const struct meter_key *key)
 {
 	if (table)
@@ -106,9 +132,10 @@ static __noinline __u32 meter_new_slot(struct meter_ctl *ctl, __u32 table,
 	__u32 base = table * meter_slots, slot, *won;
 	struct meter_key *kp;
 
-	if (ctl->next[table & 1] >= meter_slots)
+	table &= 1;
+	if (ctl->next[table] >= meter_slots)
 		goto overflow;
-	slot = __sync_fetch_and_add(&ctl->next[table & 1], 1);
+	slot = __sync_fetch_and_add(&ctl->next[table], 1);
 	if (slot >= meter_slots)
 		goto overflow;
 	slot += base;
@@ -127,20 +154,50 @@ overflow:
 	return base;
 }
 
+/* The key's slot, through the index. */
+static __always_inline __u32 meter_slot_of(struct meter_ctl *ctl, __u32 table,
+					   const struct meter_key *key)
+{
+	__u32 *found = meter_index_lookup(table, key);
+
+	return found ? *found : meter_new_slot(ctl, table, key);
+}
+
+/* The key's slot, remembered per CPU and country (XDP only). */
+static __always_inline __u32 meter_slot_cached(struct meter_ctl *ctl, __u32 epoch,
+					       const struct meter_key *key)
+{
+	__u32 idx = key->country, slot;
+	struct meter_cache_entry *c;
+
+	c = bpf_map_lookup_elem(&meter_cache, &idx);
+	if (c && c->tag == epoch + 1 && meter_key_eq(&c->key, key))
+		return c->slot;
+	slot = meter_slot_of(ctl, epoch & 1, key);
+	if (c) {
+		c->key = *key;
+		c->slot = slot;
+		c->tag = epoch + 1;
+	}
+	return slot;
+}
+
 static __always_inline void meter_add(const struct meter_key *key, __u64 bytes)
 {
 	struct meter_value *v;
 	struct meter_ctl *ctl;
-	__u32 zero = 0, table, slot, *found;
+	__u32 zero = 0, epoch, slot;
 	void *buf;
 
 	ctl = bpf_map_lookup_elem(&meter_ctl, &zero);
 	buf = bpf_map_lookup_elem(&meter_active, &zero);
 	if (!ctl || !buf)
 		return;
-	table = ctl->table & 1;
-	found = meter_index_lookup(table, key);
-	slot = found ? *found : meter_new_slot(ctl, table, key);
+	epoch = ctl->epoch;
+	if (key->layer == LAYER_XDP)
+		slot = meter_slot_cached(ctl, epoch, key);
+	else
+		slot = meter_slot_of(ctl, epoch & 1, key);
 	slot += bpf_get_smp_processor_id() * 2 * meter_slots;
 	v = bpf_map_lookup_elem(buf, &slot);
 	if (!v)

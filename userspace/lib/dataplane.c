@@ -764,7 +764,7 @@ int dp_meter_flip(struct dp *dp)
 
 	if (active < 0)
 		return active;
-	t = __atomic_load_n(&dp->mctl->table, __ATOMIC_ACQUIRE) & 1;
+	t = __atomic_load_n(&dp->mctl->epoch, __ATOMIC_ACQUIRE) & 1;
 	/*
 	 * Switch tables with the buffers. The other table is empty (drain
 	 * is clear only once it has been emptied); both buffers may get
@@ -773,7 +773,7 @@ int dp_meter_flip(struct dp *dp)
 	if (!__atomic_load_n(&dp->mctl->drain, __ATOMIC_ACQUIRE) &&
 	    meter_switch_due(dp, (int)t)) {
 		__atomic_store_n(&dp->mctl->drain, 3, __ATOMIC_RELEASE);
-		__atomic_store_n(&dp->mctl->table, !t, __ATOMIC_RELEASE);
+		__atomic_fetch_add(&dp->mctl->epoch, 1, __ATOMIC_ACQ_REL);
 		pr_info("dataplane: counter keys: table %u holds %u of %u slots, %u counted "
 			"last interval: new keys go to table %u\n", t,
 			dp->mctl->next[t], dp->slots, dp->live[t], !t);
@@ -866,7 +866,7 @@ int dp_meter_read(struct dp *dp, struct meter_record **out, size_t *n)
 static int meter_empty_old_table(struct dp *dp)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	int old = !(__atomic_load_n(&dp->mctl->table, __ATOMIC_ACQUIRE) & 1);
+	int old = !(__atomic_load_n(&dp->mctl->epoch, __ATOMIC_ACQUIRE) & 1);
 	struct bpf_map *index = old ? dp->skel->maps.meter_index1 : dp->skel->maps.meter_index0;
 	int fd = bpf_map__fd(index);
 	size_t base, end, at;
@@ -919,7 +919,7 @@ int dp_meter_clear(struct dp *dp)
 
 void dp_meter_fill(struct dp *dp, __u32 *used, __u32 *slots)
 {
-	int t = __atomic_load_n(&dp->mctl->table, __ATOMIC_ACQUIRE) & 1;
+	int t = __atomic_load_n(&dp->mctl->epoch, __ATOMIC_ACQUIRE) & 1;
 	__u32 next = __atomic_load_n(&dp->mctl->next[t], __ATOMIC_ACQUIRE);
 
 	*used = next < dp->slots ? next : dp->slots;
@@ -937,7 +937,7 @@ int dp_meter_inject(struct dp *dp, const struct meter_key *keys,
 	if (active < 0)
 		return active;
 	buf = dp->mvals[active];
-	t = __atomic_load_n(&dp->mctl->table, __ATOMIC_ACQUIRE) & 1;
+	t = __atomic_load_n(&dp->mctl->epoch, __ATOMIC_ACQUIRE) & 1;
 	index = t ? dp->skel->maps.meter_index1 : dp->skel->maps.meter_index0;
 	for (i = 0; i < n; i++) {
 		__u32 slot;
