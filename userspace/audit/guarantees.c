@@ -95,11 +95,15 @@ static void add_status(struct gsum *g, const Customs__Batch *b, const Customs__G
 			      (unsigned long long)s->refusals, (unsigned long long)s->denied,
 			      (unsigned long long)s->resets, (unsigned long long)s->unreachables,
 			      (unsigned long long)s->unanswered);
-		strbuf_printf(&g->breaches_text, "      breach %s .. %s (node %s seq %llu): "
-			      "%.2f%% of %llu attempts; refusals %llu: denied %llu, resets %llu, "
-			      "unreachables %llu, unanswered %llu\n", from, to, b->node_id,
-			      (unsigned long long)b->seq, 100 * s->availability,
-			      (unsigned long long)s->attempts, (unsigned long long)s->refusals,
+		strbuf_printf(&g->breaches_text, "      breach %s .. %s (node %s seq %llu): ",
+			      from, to, b->node_id, (unsigned long long)b->seq);
+		if (s->attempts)
+			strbuf_printf(&g->breaches_text, "%.2f%% of %llu attempts",
+				      100 * s->availability, (unsigned long long)s->attempts);
+		else
+			strbuf_puts(&g->breaches_text, "no connection attempts");
+		strbuf_printf(&g->breaches_text, "; refusals %llu: denied %llu, resets %llu, "
+			      "unreachables %llu, unanswered %llu\n", (unsigned long long)s->refusals,
 			      (unsigned long long)s->denied, (unsigned long long)s->resets,
 			      (unsigned long long)s->unreachables,
 			      (unsigned long long)s->unanswered);
