@@ -307,10 +307,6 @@ parse_ipv6_ext(const __u8 **posp, const __u8 *end, __u8 *nexthdr,
 	return 1;
 }
 
-/*
- * The IPv6 header at pos and its extension headers. *l4 is where the
- * final header starts, NULL for a later fragment (which has none).
- */
 /* The fixed IPv6 header at pos; *nexthdr is the header after it. */
 static __always_inline enum parse_status
 parse_ipv6_fixed(const __u8 *start, const __u8 *pos, const __u8 *end,
@@ -333,6 +329,10 @@ parse_ipv6_fixed(const __u8 *start, const __u8 *pos, const __u8 *end,
 	return PARSE_OK;
 }
 
+/*
+ * The IPv6 header at pos and its extension headers. *l4 is where the
+ * final header starts, NULL for a later fragment (which has none).
+ */
 static __always_inline enum parse_status
 parse_ipv6_hdr(const __u8 *start, const __u8 *pos, const __u8 *end,
 	       struct pkt_meta *m, const __u8 **l4)
