@@ -11,6 +11,10 @@
  *   connect4/6, sendmsg4/6  refuse a denied destination with EPERM before
  *                     any packet exists (v4-mapped IPv6 is IPv4)
  *   sockops_outcomes  established TCP connections, for service levels
+ *   tc_unreach_egress serving interfaces, tcx egress: destination
+ *                     unreachables the host sends about packets to a served
+ *                     endpoint (the served side refusing a client); counts
+ *                     only, never changes traffic
  *
  * Bytes are L3 bytes (IP header + payload) at every layer: the IP header's
  * length at XDP (multi-buffer frames included), skb->len at cgroup_skb
@@ -87,11 +91,21 @@ judge(const struct tenant_info *who, __u16 country, enum direction dir,
 	return judge_as(who, country, dir, layer, m, bytes, false);
 }
 
-enum tcp_outcome_field { OUTCOME_ATTEMPT, OUTCOME_ESTABLISHED, OUTCOME_RESET_SENT };
+_Static_assert(BPF_TCX_EGRESS == ABI_BPF_TCX_EGRESS, "tcx attach type number");
+_Static_assert(BPF_LINK_TYPE_TCX == ABI_BPF_LINK_TYPE_TCX, "tcx link type number");
+
+/* Fields of struct tcp_outcome, combined so one lookup counts several. */
+enum tcp_outcome_field {
+	OUTCOME_ATTEMPT = 1 << 0,
+	OUTCOME_ESTABLISHED = 1 << 1,
+	OUTCOME_RESET_SENT = 1 << 2,
+	OUTCOME_ATTEMPT_REFUSED = 1 << 3,
+	OUTCOME_UNREACH_SENT = 1 << 4,
+};
 
 static __always_inline void tcp_count(const struct tenant_info *who,
 				      __u16 country, enum direction dir,
-				      enum tcp_outcome_field what)
+				      __u32 what)
 {
 	struct meter_key key = {};
 	struct tcp_outcome init = {}, *o;
@@ -111,12 +125,16 @@ static __always_inline void tcp_count(const struct tenant_info *who,
 		if (!o)
 			return;
 	}
-	if (what == OUTCOME_ATTEMPT)
+	if (what & OUTCOME_ATTEMPT)
 		o->attempts++;
-	else if (what == OUTCOME_ESTABLISHED)
+	if (what & OUTCOME_ESTABLISHED)
 		o->established++;
-	else
+	if (what & OUTCOME_RESET_SENT)
 		o->resets_sent++;
+	if (what & OUTCOME_ATTEMPT_REFUSED)
+		o->attempts_refused++;
+	if (what & OUTCOME_UNREACH_SENT)
+		o->unreach_sent++;
 }
 
 static __always_inline bool is_syn(const struct pkt_meta *m)
@@ -154,7 +172,8 @@ int xdp_ingress(struct xdp_md *ctx)
 	if (is_syn(&m)) {
 		/* A dropped SYN never reaches the socket layer: count it here. */
 		if (v == VERDICT_DENY)
-			tcp_count(who, country, DIR_INGRESS, OUTCOME_ATTEMPT);
+			tcp_count(who, country, DIR_INGRESS,
+				  OUTCOME_ATTEMPT | OUTCOME_ATTEMPT_REFUSED);
 		else if (sample_new_flows)
 			event_emit(EVENT_NEW_FLOW, LAYER_XDP, DIR_INGRESS, v, who,
 				   country, &m);
@@ -193,7 +212,8 @@ static __always_inline int skb_judge(struct __sk_buff *skb, enum direction dir)
 		query_count(who->model, &m, false, QUERY_RESPONSE, skb->len);
 	if (m.l4_proto == PROTO_TCP) {
 		if (dir == DIR_INGRESS && is_syn(&m))
-			tcp_count(who, country, DIR_INGRESS, OUTCOME_ATTEMPT);
+			tcp_count(who, country, DIR_INGRESS, OUTCOME_ATTEMPT |
+				  (v == VERDICT_DENY ? OUTCOME_ATTEMPT_REFUSED : 0));
 		else if (dir == DIR_EGRESS && (m.tcp_flags & TCP_FLAG_RST))
 			tcp_count(who, country, DIR_INGRESS, OUTCOME_RESET_SENT);
 	}
@@ -210,6 +230,39 @@ SEC("cgroup_skb/egress")
 int skb_egress(struct __sk_buff *skb)
 {
 	return skb_judge(skb, DIR_EGRESS);
+}
+
+/*
+ * The host refusing a client of a served endpoint: a destination
+ * unreachable (nothing listens on a UDP port, a firewall rule rejects
+ * with ICMP) is sent by the kernel from no tenant's socket, so only the
+ * serving interface sees it leave. The quoted packet names the endpoint,
+ * looked up as XDP does; the unreachable's destination is the client,
+ * whose country it counts under. A quoted TCP SYN is also an attempt, one
+ * that never reached a socket. tcx runs the next program whatever this
+ * one finds: TCX_NEXT (TC_ACT_UNSPEC) on every path.
+ */
+SEC("tc")
+int tc_unreach_egress(struct __sk_buff *skb)
+{
+	struct tenant_info *who;
+	struct pkt_meta m, q;
+	__u32 what = OUTCOME_UNREACH_SENT;
+	int r;
+
+	r = parse_unreach_l2((void *)(long)skb->data, (void *)(long)skb->data_end,
+			     &m, &q);
+	if (r < 0)
+		stat_inc(STAT_PARSE_ERROR);	/* an unreachable we cannot attribute */
+	if (r <= 0)
+		return TCX_NEXT;
+	who = endpoint_lookup(&q);
+	if (!who)
+		return TCX_NEXT;
+	if (is_syn(&q))
+		what |= OUTCOME_ATTEMPT | OUTCOME_ATTEMPT_REFUSED;
+	tcp_count(who, country_of(&m, false), DIR_INGRESS, what);
+	return TCX_NEXT;
 }
 
 /* connect/sendmsg: judge the destination before any packet exists. */

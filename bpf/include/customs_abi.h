@@ -334,18 +334,40 @@ struct meter_ctl {
 _Static_assert(sizeof(struct meter_ctl) == 16, "meter_ctl layout");
 
 /*
- * TCP outcomes per (tenant, model, country), for service-level figures:
- * attempts (SYNs reaching a served socket), established connections, and
- * resets the served side sent. Per-CPU hash; key reuses meter_key with
- * direction = DIR_INGRESS for served connections, DIR_EGRESS for a tenant's
- * outbound ones, layer and verdict zero.
+ * Outcomes of served connections and requests per (tenant, model,
+ * country), for service-level figures (the name is older than the UDP
+ * part). Per-CPU hash; key reuses meter_key with direction = DIR_INGRESS
+ * for served endpoints, DIR_EGRESS for a tenant's outbound connections,
+ * layer and verdict zero.
+ *
+ *   attempts		TCP SYNs that reached a served socket, that the data
+ *			plane dropped, or that the host answered with an
+ *			unreachable
+ *   established	connections established (sock_ops)
+ *   resets_sent	RST segments leaving tenant sockets
+ *   attempts_refused	of attempts, those dropped by the data plane or
+ *			answered with an unreachable: an attempt neither
+ *			established nor refused went unanswered
+ *   unreach_sent	ICMP/ICMPv6 destination unreachables the host sent
+ *			about a packet to a served endpoint, TCP or UDP
+ *			(fragmentation-needed is not a refusal: not counted)
  */
 struct tcp_outcome {
 	__u64 attempts;
 	__u64 established;
 	__u64 resets_sent;
+	__u64 attempts_refused;
+	__u64 unreach_sent;
 };
-_Static_assert(sizeof(struct tcp_outcome) == 24, "tcp_outcome layout");
+_Static_assert(sizeof(struct tcp_outcome) == 40, "tcp_outcome layout");
+
+/*
+ * Kernel numbers newer than the uapi headers userspace builds against
+ * (Debian 12: libbpf 1.1, linux-libc-dev 6.1): tcx, kernel 6.6 and later.
+ * dataplane.bpf.c checks them against the running kernel's vmlinux.h.
+ */
+#define ABI_BPF_TCX_EGRESS	47	/* enum bpf_attach_type BPF_TCX_EGRESS */
+#define ABI_BPF_LINK_TYPE_TCX	11	/* enum bpf_link_type BPF_LINK_TYPE_TCX */
 
 /* Event kinds in the ring buffer. */
 enum event_kind {

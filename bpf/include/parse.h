@@ -9,7 +9,9 @@
  * and the header depends on nothing but customs_abi.h: the same code builds
  * for BPF (where the verifier checks the bounds) and for userspace (where
  * the fuzz target runs it under AddressSanitizer). XDP starts at L2 with
- * parse_l2(); cgroup_skb, whose data starts at the IP header, uses parse_l3().
+ * parse_l2(); cgroup_skb, whose data starts at the IP header, uses parse_l3();
+ * the tc egress counter of unreachables uses parse_unreach_l2(), which also
+ * reads the packet an ICMP or ICMPv6 destination unreachable quotes.
  */
 #ifndef CUSTOMS_PARSE_H
 #define CUSTOMS_PARSE_H
@@ -122,6 +124,19 @@ struct parse_udp_hdr {
 	__u16 check;
 } PARSE_WIRE;
 
+/* ICMP and ICMPv6 share it; an error message's quote follows it. */
+struct parse_icmp_hdr {
+	__u8 type;
+	__u8 code;
+	__u16 check;
+	__u32 rest;		/* unused, or the MTU of a fragmentation-needed */
+} PARSE_WIRE;
+
+#define ICMP_DEST_UNREACH	3
+#define ICMP_FRAG_NEEDED	4	/* code of ICMP_DEST_UNREACH */
+#define ICMPV6_DEST_UNREACH	1
+#define PARSE_TCP_FLAGS_OFF	13	/* flags byte within the TCP header */
+
 #define IPV4_MF		0x2000
 #define IPV4_OFFSET	0x1FFF
 #define IPV6_FRAG_MF	0x0001
@@ -176,13 +191,18 @@ parse_l4(const __u8 *start, const __u8 *pos, const __u8 *end,
 	return PARSE_OK;
 }
 
+/*
+ * The IPv4 header at pos, options included. *l4 is where the transport
+ * header starts, NULL for a later fragment (which has none).
+ */
 static __always_inline enum parse_status
-parse_ipv4(const __u8 *start, const __u8 *pos, const __u8 *end,
-	   struct pkt_meta *m)
+parse_ipv4_hdr(const __u8 *start, const __u8 *pos, const __u8 *end,
+	       struct pkt_meta *m, const __u8 **l4)
 {
 	const struct parse_ipv4_hdr *iph = (const void *)pos;
 	__u32 hlen, frag;
 
+	*l4 = NULL;
 	if (!parse_has(iph, sizeof(*iph), end))
 		return PARSE_TRUNCATED;
 	if ((iph->ver_ihl >> 4) != 4)
@@ -210,7 +230,20 @@ parse_ipv4(const __u8 *start, const __u8 *pos, const __u8 *end,
 		m->flags |= PKT_F_FRAG_LATER;
 		return PARSE_OK;
 	}
-	return parse_l4(start, pos + hlen, end, m);
+	*l4 = pos + hlen;
+	return PARSE_OK;
+}
+
+static __always_inline enum parse_status
+parse_ipv4(const __u8 *start, const __u8 *pos, const __u8 *end,
+	   struct pkt_meta *m)
+{
+	const __u8 *l4;
+	enum parse_status st = parse_ipv4_hdr(start, pos, end, m, &l4);
+
+	if (st != PARSE_OK || !l4)
+		return st;
+	return parse_l4(start, l4, end, m);
 }
 
 static __always_inline int parse_is_v4mapped(const __u32 a[4])
@@ -274,13 +307,12 @@ parse_ipv6_ext(const __u8 **posp, const __u8 *end, __u8 *nexthdr,
 	return 1;
 }
 
+/* The fixed IPv6 header at pos; *nexthdr is the header after it. */
 static __always_inline enum parse_status
-parse_ipv6(const __u8 *start, const __u8 *pos, const __u8 *end,
-	   struct pkt_meta *m)
+parse_ipv6_fixed(const __u8 *start, const __u8 *pos, const __u8 *end,
+		 struct pkt_meta *m, __u8 *nexthdr)
 {
 	const struct parse_ipv6_hdr *ip6h = (const void *)pos;
-	__u8 nexthdr;
-	int i, r = 1;
 
 	if (!parse_has(ip6h, sizeof(*ip6h), end))
 		return PARSE_TRUNCATED;
@@ -293,8 +325,27 @@ parse_ipv6(const __u8 *start, const __u8 *pos, const __u8 *end,
 	__builtin_memcpy(m->daddr, ip6h->daddr, 16);
 	if (parse_is_v4mapped(m->saddr) || parse_is_v4mapped(m->daddr))
 		m->flags |= PKT_F_V4MAPPED;
-	nexthdr = ip6h->nexthdr;
-	pos += sizeof(*ip6h);
+	*nexthdr = ip6h->nexthdr;
+	return PARSE_OK;
+}
+
+/*
+ * The IPv6 header at pos and its extension headers. *l4 is where the
+ * final header starts, NULL for a later fragment (which has none).
+ */
+static __always_inline enum parse_status
+parse_ipv6_hdr(const __u8 *start, const __u8 *pos, const __u8 *end,
+	       struct pkt_meta *m, const __u8 **l4)
+{
+	enum parse_status st;
+	__u8 nexthdr = 0;
+	int i, r = 1;
+
+	*l4 = NULL;
+	st = parse_ipv6_fixed(start, pos, end, m, &nexthdr);
+	if (st != PARSE_OK)
+		return st;
+	pos += sizeof(struct parse_ipv6_hdr);
 
 	for (i = 0; i < PARSE_IPV6_EXT_MAX; i++) {
 		r = parse_ipv6_ext(&pos, end, &nexthdr, m);
@@ -311,9 +362,21 @@ parse_ipv6(const __u8 *start, const __u8 *pos, const __u8 *end,
 		    nexthdr == PROTO_FRAGMENT)
 			return PARSE_TOO_MANY_EXT;
 	}
-	if (m->flags & PKT_F_FRAG_LATER)
-		return PARSE_OK;
-	return parse_l4(start, pos, end, m);
+	if (!(m->flags & PKT_F_FRAG_LATER))
+		*l4 = pos;
+	return PARSE_OK;
+}
+
+static __always_inline enum parse_status
+parse_ipv6(const __u8 *start, const __u8 *pos, const __u8 *end,
+	   struct pkt_meta *m)
+{
+	const __u8 *l4;
+	enum parse_status st = parse_ipv6_hdr(start, pos, end, m, &l4);
+
+	if (st != PARSE_OK || !l4)
+		return st;
+	return parse_l4(start, l4, end, m);
 }
 
 /* Dispatch on an Ethernet type (network byte order, as on the wire). */
@@ -328,25 +391,40 @@ parse_ip(const __u8 *start, const __u8 *pos, const __u8 *end, __u16 proto,
 	return PARSE_NOT_IP;
 }
 
-/* Parse a frame that starts with an Ethernet header (XDP). */
+/* The same, stopping before the transport header (*l4, as parse_ipv4_hdr). */
 static __always_inline enum parse_status
-parse_l2(const void *data, const void *data_end, struct pkt_meta *m)
+parse_ip_hdr(const __u8 *start, const __u8 *pos, const __u8 *end, __u16 proto,
+	     struct pkt_meta *m, const __u8 **l4)
 {
-	const __u8 *start = data, *end = data_end, *pos = data;
-	const struct parse_eth_hdr *eth = data;
+	*l4 = NULL;
+	if (proto == parse_htons(ETH_P_IPV4))
+		return parse_ipv4_hdr(start, pos, end, m, l4);
+	if (proto == parse_htons(ETH_P_IPV6))
+		return parse_ipv6_hdr(start, pos, end, m, l4);
+	return PARSE_NOT_IP;
+}
+
+/*
+ * Ethernet and at most PARSE_VLAN_MAX VLAN tags: *proto is the Ethernet
+ * type that follows (network byte order), *l3 where its header starts.
+ */
+static __always_inline enum parse_status
+parse_eth(const __u8 *start, const __u8 *end, struct pkt_meta *m,
+	  const __u8 **l3, __u16 *proto)
+{
+	const struct parse_eth_hdr *eth = (const void *)start;
 	const struct parse_vlan_hdr *vh;
-	__u16 proto;
+	const __u8 *pos = start;
 	int i;
 
-	__builtin_memset(m, 0, sizeof(*m));
 	if (!parse_has(eth, sizeof(*eth), end))
 		return PARSE_TRUNCATED;
-	proto = eth->proto;
+	*proto = eth->proto;
 	pos += sizeof(*eth);
 
 	for (i = 0; i < PARSE_VLAN_MAX; i++) {
-		if (proto != parse_htons(ETH_P_8021Q) &&
-		    proto != parse_htons(ETH_P_8021AD))
+		if (*proto != parse_htons(ETH_P_8021Q) &&
+		    *proto != parse_htons(ETH_P_8021AD))
 			break;
 		vh = (const void *)pos;
 		if (!parse_has(vh, sizeof(*vh), end))
@@ -356,13 +434,29 @@ parse_l2(const void *data, const void *data_end, struct pkt_meta *m)
 		else
 			m->vlan_inner = parse_ntohs(vh->tci) & 0x0FFF;
 		m->vlan_depth++;
-		proto = vh->proto;
+		*proto = vh->proto;
 		pos += sizeof(*vh);
 	}
-	if (proto == parse_htons(ETH_P_8021Q) ||
-	    proto == parse_htons(ETH_P_8021AD))
+	if (*proto == parse_htons(ETH_P_8021Q) ||
+	    *proto == parse_htons(ETH_P_8021AD))
 		return PARSE_VLAN_DEPTH;
-	return parse_ip(start, pos, end, proto, m);
+	*l3 = pos;
+	return PARSE_OK;
+}
+
+/* Parse a frame that starts with an Ethernet header (XDP). */
+static __always_inline enum parse_status
+parse_l2(const void *data, const void *data_end, struct pkt_meta *m)
+{
+	const __u8 *start = data, *end = data_end, *l3 = data;
+	enum parse_status st;
+	__u16 proto = 0;
+
+	__builtin_memset(m, 0, sizeof(*m));
+	st = parse_eth(start, end, m, &l3, &proto);
+	if (st != PARSE_OK)
+		return st;
+	return parse_ip(start, l3, end, proto, m);
 }
 
 /*
@@ -375,6 +469,92 @@ parse_l3(const void *data, const void *data_end, __u16 family_proto,
 {
 	__builtin_memset(m, 0, sizeof(*m));
 	return parse_ip(data, data, data_end, family_proto, m);
+}
+
+/*
+ * The packet an ICMP error quotes, at pos: its IP header (options and
+ * extension headers walked as anywhere else) and its ports, which sit in
+ * the first 8 bytes of the transport header every quote carries (RFC 792,
+ * RFC 4443). The TCP flags byte is read only when the quote reaches it.
+ * Returns 1, or a negative parse_status.
+ */
+static __always_inline int
+parse_quote(const __u8 *start, const __u8 *pos, const __u8 *end, __u16 proto,
+	    struct pkt_meta *q)
+{
+	const struct parse_udp_hdr *ports;
+	const __u8 *l4;
+	enum parse_status st;
+
+	st = parse_ip_hdr(start, pos, end, proto, q, &l4);
+	if (st != PARSE_OK)
+		return -(int)st;
+	if (!l4)
+		return 1;	/* a later fragment: no ports, as at XDP */
+	q->l4_off = (__u16)(l4 - start);
+	if (q->l4_proto != PROTO_TCP && q->l4_proto != PROTO_UDP)
+		return 1;
+	ports = (const void *)l4;
+	if (!parse_has(l4, 4, end))
+		return -PARSE_TRUNCATED;
+	q->sport = parse_ntohs(ports->sport);
+	q->dport = parse_ntohs(ports->dport);
+	if (q->l4_proto == PROTO_TCP && parse_has(l4, PARSE_TCP_FLAGS_OFF + 1, end))
+		q->tcp_flags = l4[PARSE_TCP_FLAGS_OFF];
+	return 1;
+}
+
+/*
+ * A destination unreachable in a frame that starts with an Ethernet
+ * header: ICMP type 3 except code 4 (fragmentation needed asks for a
+ * smaller packet and refuses nothing), or ICMPv6 type 1 (packet too big
+ * is type 2 and never matches), IPv6 only when ICMPv6 follows the fixed
+ * header directly. The outer packet goes into *m, the packet
+ * it quotes into *q. Returns 1 for an unreachable whose quote parsed, 0
+ * for any other frame (or one whose outer headers do not parse), and a
+ * negative parse_status for an unreachable whose quote cannot be read.
+ */
+static __always_inline int
+parse_unreach_l2(const void *data, const void *data_end, struct pkt_meta *m,
+		 struct pkt_meta *q)
+{
+	const __u8 *start = data, *end = data_end, *l3 = data, *l4 = NULL;
+	const struct parse_icmp_hdr *ih;
+	__u16 proto = 0;
+	__u8 nexthdr = 0;
+
+	__builtin_memset(m, 0, sizeof(*m));
+	__builtin_memset(q, 0, sizeof(*q));
+	if (parse_eth(start, end, m, &l3, &proto) != PARSE_OK)
+		return 0;
+	if (proto == parse_htons(ETH_P_IPV4)) {
+		if (parse_ipv4_hdr(start, l3, end, m, &l4) != PARSE_OK || !l4 ||
+		    m->l4_proto != PROTO_ICMP)
+			return 0;
+	} else if (proto == parse_htons(ETH_P_IPV6)) {
+		/*
+		 * The host sends its ICMPv6 errors with no extension headers,
+		 * and walking two chains (this one and the quote's) would
+		 * multiply the verifier's paths past its limit.
+		 */
+		if (parse_ipv6_fixed(start, l3, end, m, &nexthdr) != PARSE_OK ||
+		    nexthdr != PROTO_ICMPV6)
+			return 0;
+		m->l4_proto = nexthdr;
+		l4 = l3 + sizeof(struct parse_ipv6_hdr);
+	} else {
+		return 0;
+	}
+	ih = (const void *)l4;
+	if (!parse_has(ih, sizeof(*ih), end))
+		return 0;
+	if (m->family == 4 &&
+	    (ih->type != ICMP_DEST_UNREACH || ih->code == ICMP_FRAG_NEEDED))
+		return 0;
+	if (m->family == 6 && ih->type != ICMPV6_DEST_UNREACH)
+		return 0;
+	m->l4_off = (__u16)(l4 - start);
+	return parse_quote(start, l4 + sizeof(*ih), end, proto, q);
 }
 
 /* The class a parsed packet is counted under. */

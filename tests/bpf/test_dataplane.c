@@ -628,6 +628,185 @@ static void skb_unknown_tenant(void **state)
 	free(recs);
 }
 
+/*
+ * A destination unreachable leaving the serving side, built as the kernel
+ * sends it: the outer packet from `from` to `to` (the client) with an
+ * ICMP/ICMPv6 header of type and code, quoting the first `quote` bytes
+ * (all when negative) of the packet `inner` describes, from its IP header.
+ */
+static int build_unreach(struct fixture *f, int family, const char *from, const char *to,
+			 __u8 type, __u8 code, const struct pkt_spec *inner, int quote)
+{
+	struct pkt_spec outer = { .family = family, .src = from, .dst = to,
+				  .proto = family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6 };
+	struct pkt_spec in = *inner;
+	__u8 quoted[PKT_MAX];
+	__u8 *icmp;
+	int n;
+
+	in.l3_only = true;
+	n = pkt_build(&in, quoted, sizeof(quoted));
+	if (n < 0)
+		return n;
+	if (quote >= 0 && quote < n)
+		n = quote;
+	outer.payload_len = (__u32)(8 + n);
+	f->len = pkt_build(&outer, f->pkt, sizeof(f->pkt));
+	if (f->len < 0)
+		return f->len;
+	icmp = f->pkt + f->len - outer.payload_len;
+	memset(icmp, 0, 8);
+	icmp[0] = type;
+	icmp[1] = code;
+	memcpy(icmp + 8, quoted, (size_t)n);
+	return 0;
+}
+
+/* tcx's "run the next program": the counter never decides anything. */
+#define TCX_NEXT_RET ((__u32)-1)
+
+static __u32 run_unreach(struct fixture *f)
+{
+	__u32 ret = 0;
+
+	ASSERT_OK(pkt_run(bpf_program__fd(dp_skeleton(f->dp)->progs.tc_unreach_egress),
+			  f->pkt, (size_t)f->len, &ret), "tc prog_run");
+	return ret;
+}
+
+/* The outcome record of (TENANT, model, country) for served endpoints. */
+static struct tcp_outcome outcome_of(struct fixture *f, __u32 model, const char *c,
+				     size_t *n_records)
+{
+	struct tcp_outcome_record *tcp = NULL;
+	struct tcp_outcome got = { 0 };
+	size_t n = 0, i;
+
+	ASSERT_OK(dp_tcp_read(f->dp, &tcp, &n), "outcomes read");
+	for (i = 0; i < n; i++)
+		if (tcp[i].key.tenant == TENANT && tcp[i].key.model == model &&
+		    tcp[i].key.country == cc(c) && tcp[i].key.direction == DIR_INGRESS)
+			got = tcp[i].value;
+	free(tcp);
+	if (n_records)
+		*n_records = n;
+	return got;
+}
+
+static void unreach_v4_counts_for_endpoint_and_client_country(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec udp = { .family = 4, .src = "192.0.2.5", .dst = "198.51.100.10",
+				.proto = IPPROTO_UDP, .sport = 40000, .dport = 443,
+				.ipv4_opt_len = 8, .payload_len = 30 };
+	struct pkt_spec syn = syn_from("192.0.2.5");
+	struct pkt_spec wild = syn_from("203.0.113.9");
+	struct tcp_outcome o;
+
+	test_need_bpf();
+	/* Port unreachable for UDP, the quote's IPv4 options walked. */
+	ASSERT_OK(build_unreach(f, 4, "198.51.100.10", "192.0.2.5", 3, 3, &udp, -1), "build");
+	ASSERT_EQ(run_unreach(f), TCX_NEXT_RET, "udp port unreachable passes on");
+	/* A firewall's admin-prohibited for a SYN: an attempt refused too. */
+	ASSERT_OK(build_unreach(f, 4, "198.51.100.10", "192.0.2.5", 3, 13, &syn, -1), "build");
+	ASSERT_EQ(run_unreach(f), TCX_NEXT_RET, "admin prohibited passes on");
+	/* RFC 792's minimum quote: ports, but no TCP flags to call it a SYN. */
+	ASSERT_OK(build_unreach(f, 4, "198.51.100.10", "192.0.2.5", 3, 10, &syn, 20 + 8),
+		  "build");
+	ASSERT_EQ(run_unreach(f), TCX_NEXT_RET, "short quote passes on");
+	o = outcome_of(f, MODEL, "DE", NULL);
+	ASSERT_EQ(o.unreach_sent, 3, "three unreachables for DE");
+	ASSERT_EQ(o.attempts, 1, "the quoted SYN is an attempt");
+	ASSERT_EQ(o.attempts_refused, 1, "refused");
+	ASSERT_EQ(o.established, 0, "none established");
+	/* The wildcard endpoint, and the country of the unreachable's destination. */
+	wild.dst = "198.51.100.99";
+	wild.dport = 8443;
+	ASSERT_OK(build_unreach(f, 4, "198.51.100.99", "203.0.113.9", 3, 1, &wild, -1),
+		  "build");
+	ASSERT_EQ(run_unreach(f), TCX_NEXT_RET, "host unreachable passes on");
+	o = outcome_of(f, MODEL2, "IR", NULL);
+	ASSERT_EQ(o.unreach_sent, 1, "wildcard endpoint's model, IR");
+	ASSERT_EQ(percpu_u64_sum(bpf_map__fd(dp_skeleton(f->dp)->maps.stats),
+				 STAT_PARSE_ERROR), 0, "no parse errors");
+}
+
+static void unreach_v6_counts_through_extension_headers(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec udp = { .family = 6, .src = "2001:db8:de::5", .dst = "2001:db8::10",
+				.proto = IPPROTO_UDP, .sport = 5000, .dport = 443,
+				.ext = { 0, 60 }, .n_ext = 2, .payload_len = 20 };
+	struct pkt_spec mapped = udp;
+	struct tcp_outcome o;
+
+	test_need_bpf();
+	ASSERT_OK(testgeo_set(f->dp, "2001:db8:de::/48", "DE"), "geo v6");
+	ASSERT_OK(build_unreach(f, 6, "2001:db8::10", "2001:db8:de::5", 1, 4, &udp, -1),
+		  "build");
+	ASSERT_EQ(run_unreach(f), TCX_NEXT_RET, "icmpv6 port unreachable passes on");
+	/* A v4-mapped client is placed by its IPv4 address. */
+	mapped.src = "::ffff:203.0.113.9";
+	mapped.n_ext = 0;
+	ASSERT_OK(build_unreach(f, 6, "2001:db8::10", "::ffff:203.0.113.9", 1, 1, &mapped, -1),
+		  "build");
+	ASSERT_EQ(run_unreach(f), TCX_NEXT_RET, "icmpv6 admin prohibited passes on");
+	o = outcome_of(f, MODEL, "DE", NULL);
+	ASSERT_EQ(o.unreach_sent, 1, "DE counted");
+	ASSERT_EQ(o.attempts, 0, "udp: no attempt");
+	o = outcome_of(f, MODEL, "IR", NULL);
+	ASSERT_EQ(o.unreach_sent, 1, "v4-mapped client counted under IR");
+}
+
+static void unreach_not_counted_unless_a_refusal_of_a_served_endpoint(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec udp = { .family = 4, .src = "192.0.2.5", .dst = "198.51.100.10",
+				.proto = IPPROTO_UDP, .sport = 40000, .dport = 443,
+				.payload_len = 30 };
+	struct pkt_spec udp6 = { .family = 6, .src = "2001:db8:de::5", .dst = "2001:db8::10",
+				 .proto = IPPROTO_UDP, .sport = 5000, .dport = 443,
+				 .payload_len = 20 };
+	struct pkt_spec other = udp, resp = syn_from("192.0.2.5");
+	int stats = bpf_map__fd(dp_skeleton(f->dp)->maps.stats);
+	size_t n = 0;
+
+	test_need_bpf();
+	/* Path MTU discovery is not a refusal, in either family. */
+	ASSERT_OK(build_unreach(f, 4, "198.51.100.10", "192.0.2.5", 3, 4, &udp, -1), "build");
+	ASSERT_EQ(run_unreach(f), TCX_NEXT_RET, "frag needed passes on");
+	ASSERT_OK(build_unreach(f, 6, "2001:db8::10", "2001:db8:de::5", 2, 0, &udp6, -1),
+		  "build");
+	ASSERT_EQ(run_unreach(f), TCX_NEXT_RET, "packet too big passes on");
+	/* Time exceeded is no unreachable. */
+	ASSERT_OK(build_unreach(f, 4, "198.51.100.10", "192.0.2.5", 11, 0, &udp, -1), "build");
+	ASSERT_EQ(run_unreach(f), TCX_NEXT_RET, "time exceeded passes on");
+	/* A port nobody serves. */
+	other.dport = 444;
+	ASSERT_OK(build_unreach(f, 4, "198.51.100.10", "192.0.2.5", 3, 3, &other, -1), "build");
+	ASSERT_EQ(run_unreach(f), TCX_NEXT_RET, "not served passes on");
+	/* Ordinary traffic leaving: a TCP segment. */
+	resp.src = "198.51.100.10";
+	resp.dst = "192.0.2.5";
+	resp.sport = 443;
+	resp.dport = 40000;
+	resp.tcp_flags = 0x12;
+	run_prog(f, dp_skeleton(f->dp)->progs.tc_unreach_egress, &resp);
+	ASSERT_EQ(percpu_u64_sum(stats, STAT_PARSE_ERROR), 0, "none of these is an error");
+	/* Quotes cut inside the IP header and before the ports end. */
+	ASSERT_OK(build_unreach(f, 4, "198.51.100.10", "192.0.2.5", 3, 3, &udp, 12), "build");
+	ASSERT_EQ(run_unreach(f), TCX_NEXT_RET, "quote cut in the ip header passes on");
+	ASSERT_OK(build_unreach(f, 4, "198.51.100.10", "192.0.2.5", 3, 3, &udp, 20 + 3), "build");
+	ASSERT_EQ(run_unreach(f), TCX_NEXT_RET, "quote cut in the ports passes on");
+	ASSERT_OK(build_unreach(f, 6, "2001:db8::10", "2001:db8:de::5", 1, 4, &udp6, 39),
+		  "build");
+	ASSERT_EQ(run_unreach(f), TCX_NEXT_RET, "v6 quote cut passes on");
+	outcome_of(f, MODEL, "DE", &n);
+	ASSERT_EQ(n, 0, "nothing counted");
+	ASSERT_EQ(percpu_u64_sum(stats, STAT_PARSE_ERROR), 3,
+		  "unreachables that cannot be attributed are parse errors");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -646,6 +825,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(events_are_rate_limited_and_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(skb_tenant_from_nearest_ancestor, setup, teardown),
 		cmocka_unit_test_setup_teardown(skb_unknown_tenant, setup, teardown),
+		cmocka_unit_test_setup_teardown(unreach_v4_counts_for_endpoint_and_client_country,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(unreach_v6_counts_through_extension_headers,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(unreach_not_counted_unless_a_refusal_of_a_served_endpoint,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("bpf/dataplane", tests, NULL, NULL);

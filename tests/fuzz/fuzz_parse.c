@@ -3,7 +3,9 @@
  * Fuzz target for the shared packet parser (bpf/include/parse.h), compiled
  * for userspace under ASan+UBSan: any read past the end pointer is a crash.
  * The first input byte picks the entry point (L2 as XDP, or L3 as
- * cgroup_skb with an IPv4 or IPv6 protocol); the rest is the packet.
+ * cgroup_skb with an IPv4 or IPv6 protocol); the rest is the packet. An L2
+ * frame also goes through parse_unreach_l2, as the tc egress counter reads
+ * it, quote included.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,8 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pkt_meta m;
+	struct pkt_meta m, outer, quote;
 	enum parse_status st;
+	int r;
 	__u8 *pkt;
 	size_t len;
 
@@ -31,6 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (data[0] % 3) {
 	case 0:
 		st = parse_l2(pkt, pkt + len, &m);
+		r = parse_unreach_l2(pkt, pkt + len, &outer, &quote);
+		if (r < -(int)PARSE_STATUS_MAX || r > 1)
+			abort();
+		if (r == 1 && (outer.l4_off > len || quote.l3_off > len || quote.l4_off > len ||
+			       quote.l3_off <= outer.l4_off))
+			abort();
 		break;
 	case 1:
 		st = parse_l3(pkt, pkt + len, parse_htons(ETH_P_IPV4), &m);

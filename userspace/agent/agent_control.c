@@ -114,6 +114,11 @@ static int check_links(const struct agent *a, struct strbuf *problems)
 		if (!dp_link_alive(path))
 			strbuf_printf(problems, "%sxdp on %s missing", bad++ ? ", " : "",
 				      a->cfg.xdp[i].interface);
+		snprintf(path, sizeof(path), "%s/links/" DP_LINK_UNREACH "%s", a->cfg.pin_dir,
+			 a->cfg.xdp[i].interface);
+		if (!dp_link_alive(path))
+			strbuf_printf(problems, "%stcx egress on %s missing", bad++ ? ", " : "",
+				      a->cfg.xdp[i].interface);
 	}
 	return bad;
 }

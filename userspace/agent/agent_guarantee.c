@@ -11,9 +11,13 @@
  *    repaired at once and reported as a guarantee_drift notice naming what
  *    was found and what was restored;
  *  - measured service: per guaranteed (country, model), the interval's
- *    connection attempts, established connections, resets the served side
- *    sent, packets denied and bytes served, and availability =
- *    (established - resets) / attempts against the target.
+ *    connection attempts, established connections, bytes served, and the
+ *    refusals, each counted once: packets denied, resets the served side
+ *    sent, destination unreachables the host sent (TCP or UDP), and
+ *    attempts that none of these or an establishment answered
+ *    (unanswered); availability = (established - resets) / attempts
+ *    against the target, where an attempt refused with an unreachable
+ *    counts as an attempt.
  *
  * Notices (also a refused policy) and guarantee records travel in the next
  * interval record, so they are signed and chained with it.
@@ -274,6 +278,8 @@ static int tcp_deltas(struct agent *a, struct agent_guarantees *g,
 		(*out)[i].value.attempts -= old->value.attempts;
 		(*out)[i].value.established -= old->value.established;
 		(*out)[i].value.resets_sent -= old->value.resets_sent;
+		(*out)[i].value.attempts_refused -= old->value.attempts_refused;
+		(*out)[i].value.unreach_sent -= old->value.unreach_sent;
 	}
 	free(g->prev);
 	g->prev = cur;
@@ -298,11 +304,18 @@ static struct interval_guarantee *new_record(struct agent_guarantees *g)
 	return &g->records[g->n_records++];
 }
 
-static void measure_cell(struct interval_guarantee *r, __u32 stable, __u16 country,
-			 const struct tcp_outcome_record *tcp, size_t n_tcp,
-			 const struct meter_record *recs, size_t n)
+/*
+ * Every refusal once. A SYN the data plane dropped is in denied (a
+ * packet) and one the host answered with an unreachable in unreachables;
+ * both are also attempts, marked refused, so only the attempts nothing
+ * answered are unanswered. UDP has no attempts: its refusals are denied
+ * packets and unreachables.
+ */
+void agent_guarantee_measure(struct interval_guarantee *r, __u32 stable, __u16 country,
+			     const struct tcp_outcome_record *tcp, size_t n_tcp,
+			     const struct meter_record *recs, size_t n)
 {
-	__u64 good;
+	__u64 good, answered, refused = 0;
 	size_t i;
 
 	for (i = 0; i < n_tcp; i++) {
@@ -313,6 +326,8 @@ static void measure_cell(struct interval_guarantee *r, __u32 stable, __u16 count
 		r->attempts += tcp[i].value.attempts;
 		r->established += tcp[i].value.established;
 		r->resets += tcp[i].value.resets_sent;
+		r->unreachables += tcp[i].value.unreach_sent;
+		refused += tcp[i].value.attempts_refused;
 	}
 	for (i = 0; i < n; i++) {
 		const struct meter_key *k = &recs[i].key;
@@ -327,12 +342,13 @@ static void measure_cell(struct interval_guarantee *r, __u32 stable, __u16 count
 			r->bytes += recs[i].value.bytes;
 	}
 	good = r->established > r->resets ? r->established - r->resets : 0;
-	r->refusals = r->denied + r->resets +
-		      (r->attempts > r->established ? r->attempts - r->established : 0);
+	answered = r->established + refused;
+	r->unanswered = r->attempts > answered ? r->attempts - answered : 0;
+	r->refusals = r->denied + r->resets + r->unreachables + r->unanswered;
 	r->availability = r->attempts ? (double)good / (double)r->attempts : 1.0;
 	if (r->availability > 1.0)
 		r->availability = 1.0;	/* a SYN of the previous interval established now */
-	if (!r->attempts && !r->denied)
+	if (!r->attempts && !r->denied && !r->unreachables)
 		r->state = IGUARANTEE_IDLE;
 	else if (r->attempts && r->availability + 1e-9 >= r->target)
 		r->state = IGUARANTEE_MET;
@@ -376,8 +392,8 @@ static void measure(struct agent *a, struct agent_guarantees *g, int64_t now,
 						 st.revocation_reference ? st.revocation_reference : "");
 					continue;
 				}
-				measure_cell(r, agent_policy_stable_model(a, m), cc[k], tcp, n_tcp,
-					     recs, n);
+				agent_guarantee_measure(r, agent_policy_stable_model(a, m), cc[k],
+							tcp, n_tcp, recs, n);
 			}
 	}
 	free(tcp);
@@ -444,15 +460,22 @@ void agent_guarantees_status(const struct agent *a, struct strbuf *out, bool jso
 		if (json)
 			strbuf_printf(out, "%s{\"guarantee\": \"%s\", \"model\": \"%s\", "
 				      "\"country\": \"%s\", \"state\": \"%s\", \"attempts\": %llu, "
-				      "\"established\": %llu, \"availability\": %.6f, "
-				      "\"target\": %.6f}", i ? ", " : "", r->guarantee, r->model,
-				      code, state, (unsigned long long)r->attempts,
-				      (unsigned long long)r->established, r->availability, r->target);
+				      "\"established\": %llu, \"refusals\": %llu, \"denied\": %llu, "
+				      "\"resets\": %llu, \"unreachables\": %llu, \"unanswered\": %llu, "
+				      "\"availability\": %.6f, \"target\": %.6f}", i ? ", " : "",
+				      r->guarantee, r->model, code, state,
+				      (unsigned long long)r->attempts,
+				      (unsigned long long)r->established,
+				      (unsigned long long)r->refusals, (unsigned long long)r->denied,
+				      (unsigned long long)r->resets,
+				      (unsigned long long)r->unreachables,
+				      (unsigned long long)r->unanswered, r->availability, r->target);
 		else
 			strbuf_printf(out, "\n  %-24s %-16s %s %-7s %llu/%llu established, "
-				      "availability %.4f (target %.4f)", r->guarantee, r->model,
-				      code, state, (unsigned long long)r->established,
-				      (unsigned long long)r->attempts, r->availability, r->target);
+				      "%llu refusals, availability %.4f (target %.4f)", r->guarantee,
+				      r->model, code, state, (unsigned long long)r->established,
+				      (unsigned long long)r->attempts, (unsigned long long)r->refusals,
+				      r->availability, r->target);
 	}
 	strbuf_puts(out, json ? "]" : "");
 }

@@ -56,6 +56,15 @@ void agent_notice(struct agent *a, enum interval_notice_kind kind, const char *g
 /* The row the kernel should hold: the policy's, with pending revocations held back. */
 void agent_effective_row(const struct policy *p, __u32 model, enum direction dir,
 			 int64_t now, struct access_row *out);
+/*
+ * One guaranteed (country, stable model id) over an interval, from the
+ * outcome deltas and the interval's counters: attempts, established,
+ * the refusals (denied + resets + unreachables + unanswered, each once),
+ * bytes, availability and state against r->target.
+ */
+void agent_guarantee_measure(struct interval_guarantee *r, __u32 stable, __u16 country,
+			     const struct tcp_outcome_record *tcp, size_t n_tcp,
+			     const struct meter_record *recs, size_t n);
 void agent_guarantees_begin(struct agent *a);
 void agent_guarantees_interval(struct agent *a, const struct meter_record *recs, size_t n);
 /* Puts the pending notices and the interval's guarantee records in rec. */

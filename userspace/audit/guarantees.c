@@ -2,8 +2,9 @@
 /*
  * customs-audit report --guarantees: for each guaranteed (country, model)
  * over the period, the intervals met, breached, idle and revoked, the
- * availability over the whole period against the target, the intervals
- * that breached it, and the events an auditor must see beside them: drift
+ * availability over the whole period against the target, the refusals by
+ * kind (denied, resets, unreachables, unanswered), the intervals that
+ * breached it, and the events an auditor must see beside them: drift
  * found and repaired, policies refused, revocations with their reason and
  * reference. A gap in the telemetry is never counted as met: a period
  * with gaps is "incomplete" however good the intervals around it were.
@@ -23,6 +24,7 @@ struct gsum {
 	double target;
 	__u64 intervals, met, breach, idle, revoked;
 	__u64 attempts, established, resets, denied, bytes, good;
+	__u64 refusals, unreachables, unanswered;
 	__u64 revoked_from_ns;
 	const char *revocation_ref;
 	struct strbuf breaches;			/* JSON objects, comma-separated */
@@ -85,13 +87,26 @@ static void add_status(struct gsum *g, const Customs__Batch *b, const Customs__G
 		fmt_iso(b->start_unix_ns, from);
 		fmt_iso(b->end_unix_ns, to);
 		strbuf_printf(&g->breaches, "%s{\"node\": \"%s\", \"seq\": %llu, \"start\": \"%s\", "
-			      "\"end\": \"%s\", \"attempts\": %llu, \"availability\": %.6f}",
+			      "\"end\": \"%s\", \"attempts\": %llu, \"availability\": %.6f, "
+			      "\"refusals\": %llu, \"denied\": %llu, \"resets\": %llu, "
+			      "\"unreachables\": %llu, \"unanswered\": %llu}",
 			      g->n_breaches ? ", " : "", b->node_id, (unsigned long long)b->seq,
-			      from, to, (unsigned long long)s->attempts, s->availability);
-		strbuf_printf(&g->breaches_text, "      breach %s .. %s (node %s seq %llu): "
-			      "%.2f%% of %llu attempts\n", from, to, b->node_id,
-			      (unsigned long long)b->seq, 100 * s->availability,
-			      (unsigned long long)s->attempts);
+			      from, to, (unsigned long long)s->attempts, s->availability,
+			      (unsigned long long)s->refusals, (unsigned long long)s->denied,
+			      (unsigned long long)s->resets, (unsigned long long)s->unreachables,
+			      (unsigned long long)s->unanswered);
+		strbuf_printf(&g->breaches_text, "      breach %s .. %s (node %s seq %llu): ",
+			      from, to, b->node_id, (unsigned long long)b->seq);
+		if (s->attempts)
+			strbuf_printf(&g->breaches_text, "%.2f%% of %llu attempts",
+				      100 * s->availability, (unsigned long long)s->attempts);
+		else
+			strbuf_puts(&g->breaches_text, "no connection attempts");
+		strbuf_printf(&g->breaches_text, "; refusals %llu: denied %llu, resets %llu, "
+			      "unreachables %llu, unanswered %llu\n", (unsigned long long)s->refusals,
+			      (unsigned long long)s->denied, (unsigned long long)s->resets,
+			      (unsigned long long)s->unreachables,
+			      (unsigned long long)s->unanswered);
 		g->n_breaches++;
 		break;
 	case CUSTOMS__GUARANTEE_STATE__GUARANTEE_REVOKED:
@@ -108,6 +123,9 @@ static void add_status(struct gsum *g, const Customs__Batch *b, const Customs__G
 	g->established += s->established;
 	g->resets += s->resets;
 	g->denied += s->denied;
+	g->refusals += s->refusals;
+	g->unreachables += s->unreachables;
+	g->unanswered += s->unanswered;
 	g->bytes += s->bytes;
 	g->good += s->established > s->resets ? s->established - s->resets : 0;
 }
@@ -142,11 +160,17 @@ static double availability(const struct gsum *g)
 	return a > 1.0 ? 1.0 : a;
 }
 
+/*
+ * Refusals with no attempts to measure them against (denied or
+ * unreachable UDP, say) breach the guarantee as the intervals did.
+ */
 static const char *verdict(const struct gsum *g, size_t n_gaps)
 {
 	if (g->revoked && !g->met && !g->breach)
 		return "revoked";
 	if (g->attempts && availability(g) + 1e-9 < g->target)
+		return "breach";
+	if (!g->attempts && (g->denied || g->unreachables))
 		return "breach";
 	if (n_gaps)
 		return "incomplete";	/* a gap is never counted as met */
@@ -173,6 +197,7 @@ static void render_json(struct strbuf *o, struct gview *v, struct strbuf *events
 			      "\"intervals_breach\": %llu, \"intervals_idle\": %llu, "
 			      "\"intervals_revoked\": %llu, \"attempts\": %llu, \"established\": %llu, "
 			      "\"resets\": %llu, \"denied\": %llu, \"bytes\": %llu, "
+			      "\"refusals\": %llu, \"unreachables\": %llu, \"unanswered\": %llu, "
 			      "\"revoked_from\": %llu, \"revocation_ref\": ",
 			      g->country, verdict(g, in->n_gaps), g->target, availability(g),
 			      (unsigned long long)g->intervals, (unsigned long long)g->met,
@@ -180,6 +205,8 @@ static void render_json(struct strbuf *o, struct gview *v, struct strbuf *events
 			      (unsigned long long)g->revoked, (unsigned long long)g->attempts,
 			      (unsigned long long)g->established, (unsigned long long)g->resets,
 			      (unsigned long long)g->denied, (unsigned long long)g->bytes,
+			      (unsigned long long)g->refusals, (unsigned long long)g->unreachables,
+			      (unsigned long long)g->unanswered,
 			      (unsigned long long)(g->revoked_from_ns / 1000000000ull));
 		strbuf_json_str(o, g->revocation_ref ? g->revocation_ref : "");
 		strbuf_printf(o, ", \"breaches\": [%s]}", strbuf_str(&g->breaches));
@@ -207,6 +234,13 @@ static void render_text(struct strbuf *o, struct gview *v, const struct strbuf *
 			      (unsigned long long)g->intervals, (unsigned long long)g->met,
 			      (unsigned long long)g->breach, (unsigned long long)g->idle,
 			      (unsigned long long)g->revoked);
+		if (g->refusals)
+			strbuf_printf(o, "      refusals %llu: denied %llu, resets %llu, "
+				      "unreachables %llu, unanswered %llu\n",
+				      (unsigned long long)g->refusals, (unsigned long long)g->denied,
+				      (unsigned long long)g->resets,
+				      (unsigned long long)g->unreachables,
+				      (unsigned long long)g->unanswered);
 		if (g->revoked_from_ns) {
 			fmt_iso(g->revoked_from_ns, from);
 			strbuf_printf(o, "      revoked from %s, reference %s\n", from,

@@ -174,6 +174,34 @@ static int dp_size_meter(struct dp *dp, __u32 want)
 	return bpf_map__set_inner_map_fd(s->maps.meter_active, dp->meter_template);
 }
 
+/*
+ * Outcome counts are cumulative and read only as deltas, so a pinned map
+ * an older customs made with a shorter value can be replaced instead of
+ * failing the load until --detach-all: unpinned here, a new one is made;
+ * the agent measures from its first reading of it.
+ */
+static int dp_retire_old_outcomes(struct dp *dp)
+{
+	const char *pin = bpf_map__pin_path(dp->skel->maps.tcp_outcomes);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err = 0;
+
+	fd = pin ? bpf_obj_get(pin) : -1;
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    info.value_size != sizeof(struct tcp_outcome)) {
+		pr_info("dataplane: pinned map %s holds %u-byte outcomes of an older"
+			" customs, now %zu: replacing it\n", pin, info.value_size,
+			sizeof(struct tcp_outcome));
+		if (unlink(pin))
+			err = -errno;
+	}
+	close(fd);
+	return err;
+}
+
 static int dp_size_maps(struct dp *dp, const struct dp_config *cfg)
 {
 	struct dataplane *s = dp->skel;
@@ -328,7 +356,8 @@ int dp_open(struct dp **out, const struct dp_config *cfg)
 		char maps_dir[PATH_MAX];
 
 		snprintf(maps_dir, sizeof(maps_dir), "%s/maps", dp->pin_dir);
-		err = mkdir_p(maps_dir) ?: dp_set_pins(dp, &found) ?: dp_size_maps(dp, cfg);
+		err = mkdir_p(maps_dir) ?: dp_set_pins(dp, &found) ?:
+		      dp_retire_old_outcomes(dp) ?: dp_size_maps(dp, cfg);
 	}
 	if (err) {
 		pr_warn("dataplane: pin directory %s: %s\n", dp->pin_dir, strerror(-err));
@@ -489,7 +518,7 @@ int dp_verify_links(struct dp *dp, bool cgroup, const char *const *ifnames, int 
 		    struct strbuf *report)
 {
 	struct cgroup_hook hooks[N_CGROUP_HOOKS];
-	char name[IF_NAMESIZE + 8];
+	char name[DP_LINK_NAME_MAX];
 	const char *problem;
 	int i, bad = 0;
 
@@ -503,6 +532,10 @@ int dp_verify_links(struct dp *dp, bool cgroup, const char *const *ifnames, int 
 	for (i = 0; i < n_ifnames; i++) {
 		snprintf(name, sizeof(name), "xdp-%s", ifnames[i]);
 		problem = link_problem(dp, name, dp->skel->progs.xdp_ingress);
+		if (problem)
+			strbuf_printf(report, "%slink %s %s", bad++ ? "; " : "", name, problem);
+		snprintf(name, sizeof(name), DP_LINK_UNREACH "%s", ifnames[i]);
+		problem = link_problem(dp, name, dp->skel->progs.tc_unreach_egress);
 		if (problem)
 			strbuf_printf(report, "%slink %s %s", bad++ ? "; " : "", name, problem);
 	}
@@ -553,6 +586,9 @@ bool dp_link_alive(const char *pin_path)
 			alive = info.cgroup.cgroup_id != 0;
 		else if (info.type == BPF_LINK_TYPE_XDP)
 			alive = info.xdp.ifindex != 0;
+		else if (info.type == ABI_BPF_LINK_TYPE_TCX)
+			/* Older headers lack info.tcx: its ifindex is where xdp's is. */
+			alive = info.xdp.ifindex != 0;
 		else
 			alive = true;
 	}
@@ -587,7 +623,7 @@ static void dp_explain_xdp_busy(const char *ifname, int ifindex)
 
 int dp_attach_xdp(struct dp *dp, const char *ifname, enum dp_xdp_mode mode)
 {
-	char name[IF_NAMESIZE + 8];
+	char name[DP_LINK_NAME_MAX];
 	__u32 flags = mode == DP_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
 	int ifindex, err;
 
@@ -605,6 +641,33 @@ int dp_attach_xdp(struct dp *dp, const char *ifname, enum dp_xdp_mode mode)
 			" mode explicitly (customs never falls back silently)\n", ifname);
 	else if (err)
 		pr_warn("dataplane: attaching XDP to %s: %s\n", ifname, strerror(-err));
+	return err;
+}
+
+/*
+ * tcx is multi-attach: our link is appended after whatever runs there and
+ * passes every packet on, so other programs on the interface are never
+ * disturbed. libbpf 1.1 has no bpf_program__attach_tcx(), but its
+ * bpf_link_create() passes target_fd, the union member the kernel reads
+ * as target_ifindex for tcx.
+ */
+int dp_attach_unreach(struct dp *dp, const char *ifname)
+{
+	char name[DP_LINK_NAME_MAX];
+	int ifindex, err;
+
+	ifindex = (int)if_nametoindex(ifname);
+	if (!ifindex) {
+		pr_warn("dataplane: interface %s: %s\n", ifname, strerror(errno));
+		return -ENODEV;
+	}
+	snprintf(name, sizeof(name), DP_LINK_UNREACH "%s", ifname);
+	err = dp_link(dp, dp->skel->progs.tc_unreach_egress, name, ifindex,
+		      (enum bpf_attach_type)ABI_BPF_TCX_EGRESS, 0);
+	if (err)
+		pr_warn("dataplane: attaching the unreachable counter to %s egress (tcx):"
+			" %s%s\n", ifname, strerror(-err),
+			err == -EINVAL ? " (tcx needs kernel 6.6 or later)" : "");
 	return err;
 }
 
@@ -1030,6 +1093,8 @@ static void tcp_sum(struct tcp_outcome_record *r, const struct meter_key *key,
 		r->value.attempts += v[i].attempts;
 		r->value.established += v[i].established;
 		r->value.resets_sent += v[i].resets_sent;
+		r->value.attempts_refused += v[i].attempts_refused;
+		r->value.unreach_sent += v[i].unreach_sent;
 	}
 }
 

@@ -65,13 +65,24 @@ const char *dp_pin_dir(const struct dp *dp);
 /* The skeleton, for code that fills maps it owns (geo tables). */
 struct dataplane *dp_skeleton(struct dp *dp);
 
+/* Pinned link names: links/xdp-IF, links/tcx-egress-IF, links/cgroup-*. */
+#define DP_LINK_UNREACH		"tcx-egress-"
+#define DP_LINK_NAME_MAX	48
+
 int dp_attach_cgroup(struct dp *dp, const char *cgroup_path);
 int dp_attach_xdp(struct dp *dp, const char *ifname, enum dp_xdp_mode mode);
+/*
+ * The counter of destination unreachables (tc_unreach_egress) on a serving
+ * interface's egress, through a tcx link beside any others. Every
+ * interface with dp_attach_xdp() needs it for the guarantees' refusals.
+ */
+int dp_attach_unreach(struct dp *dp, const char *ifname);
 /* True when a pinned link exists and is still attached to its target. */
 bool dp_link_alive(const char *pin_path);
 /*
- * Checks every link of ours (the cgroup hooks when cgroup is set, XDP on
- * each interface): pinned, attached, and running our program. Appends
+ * Checks every link of ours (the cgroup hooks when cgroup is set, XDP and
+ * the tcx egress counter on each interface): pinned, attached, and running
+ * our program. Appends
  * "link NAME missing|detached|runs another program" per problem to report;
  * returns the number of problems. dp_attach_*() again repairs them.
  */

@@ -85,9 +85,11 @@ struct interval_guarantee {
 	__u8 state;			/* enum interval_guarantee_state */
 	__u64 attempts;			/* connection attempts (SYNs) */
 	__u64 established;
-	__u64 refusals;			/* denied packets + resets sent + never established */
+	__u64 refusals;			/* denied + resets + unreachables + unanswered */
 	__u64 denied;			/* packets the data plane denied */
 	__u64 resets;			/* resets the served side sent */
+	__u64 unreachables;		/* destination unreachables the host sent */
+	__u64 unanswered;		/* attempts neither established nor refused */
 	__u64 bytes;			/* bytes served to the country */
 	double availability;		/* (established - resets) / attempts, 0..1 */
 	double target;			/* promised, 0..1; 0 = none */

@@ -463,6 +463,8 @@ static void fill_guarantee(Customs__GuaranteeStatus *g, const struct interval_gu
 	g->refusals = ig->refusals;
 	g->denied = ig->denied;
 	g->resets = ig->resets;
+	g->unreachables = ig->unreachables;
+	g->unanswered = ig->unanswered;
 	g->bytes = ig->bytes;
 	g->availability = ig->availability;
 	g->target = ig->target;

@@ -44,6 +44,9 @@ seeds = {
     "arp": b"\0" + eth(0x0806) + bytes(28),
     "l3_v4_icmp": b"\x01" + ipv4(1, bytes(8)),
     "l3_v6_tcp": b"\x02" + ipv6(6, tcp(4)),
+    # Destination unreachables quoting what they refuse (parse_unreach_l2).
+    "v4_icmp_unreach_tcp": b"\0" + eth(0x0800) + ipv4(1, bytes([3, 13]) + bytes(6) + ipv4(6, tcp(), opts=4)),
+    "v6_icmp_unreach_udp": b"\0" + eth(0x86DD) + ipv6(58, bytes([1, 4]) + bytes(6) + ipv6(0, ext(17, 0) + udp())),
 }
 for name, data in seeds.items():
     with open(os.path.join(here, name), "wb") as f:

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Refusals the serving host sends as ICMP, end to end, in namespaces: the
+# guaranteed country (AE) reaches a TCP model (m1) and a UDP model (m3);
+#  - served TCP connections: met, no refusals;
+#  - an nftables rule in the server's namespace rejects m1's port with
+#    icmp admin-prohibited: every refused connection is one unreachable
+#    and one attempt, none unanswered, and the guarantee is breached;
+#  - UDP datagrams to m3's port, where nothing listens: port
+#    unreachables, counted exactly, a breach with no attempts;
+#  - a UDP datagram to a port no model serves: no unreachable counted;
+#  - the tcx egress link detached by hand is repaired and reported;
+#  - customs-audit verify and report --guarantees show it all, signed.
+set -u
+. "$(dirname "$0")/../lib/lab.sh"
+
+lab_init unreach
+B=$LAB_BUILD
+DB=$LAB_TOP/data/geo/geo-whois-asn-country.mmdb
+[ -f "$DB" ] || lab_fail "no geo database at $DB (scripts/setup fetches it)"
+command -v bpftool >/dev/null || lab_fail "bpftool missing (scripts/setup installs it)"
+command -v nft >/dev/null || lab_fail "nft missing (scripts/setup installs nftables)"
+
+SRV=198.18.0.1 AE=192.0.2.2
+P1=8080 P3=9443 PNONE=9444 CPORT=17444
+N_TCP=5 N_UDP=7
+
+lab_serving_pair $SRV $AE
+mkdir -p "$LAB_CG/m1" "$LAB_CG/m3" "$LAB_TMP/col/keys" "$LAB_TMP/node"
+printf '192.0.2.0/24 AE\n198.18.0.0/15 AE\n' >"$LAB_TMP/overrides.txt"
+# Every unreachable is sent: the kernel's per-peer rate limit would
+# otherwise make the counts depend on timing (this namespace only).
+lab_in a sysctl -qw net.ipv4.icmp_ratelimit=0 || lab_fail "icmp_ratelimit in namespace a"
+
+cat >"$LAB_TMP/policy.yaml" <<EOF
+version: 1
+node:
+  id: unreach-node
+  country: AE
+mode: enforce
+tiers:
+  licensed:
+    ingress:
+      allow: [AE]
+      default: deny
+    egress:
+      allow: [all]
+models:
+  - name: m1
+    tier: licensed
+    endpoints: ["$SRV:$P1/tcp"]
+    tenants:
+      - name: serving1
+        cgroup: $LAB_CG_REL/m1
+  - name: m3
+    tier: licensed
+    endpoints: ["$SRV:$P3/udp"]
+    tenants:
+      - name: serving3
+        cgroup: $LAB_CG_REL/m3
+guarantees:
+  - name: ae-m1
+    models: [m1]
+    from: 2026-01-01
+    availability: 90%
+  - name: ae-m3
+    models: [m3]
+    from: 2026-01-01
+EOF
+
+"$B/customsctl" keygen --out "$LAB_TMP/node" >/dev/null || lab_fail "keygen"
+cp "$LAB_TMP"/node/*.pub "$LAB_TMP/col/keys/"
+lab_certs "$LAB_TMP/col" unreach-node
+lab_start_collector a "$LAB_TMP/col" $CPORT
+cat >"$LAB_TMP/agent.yaml" <<EOF
+policy: policy.yaml
+geo:
+  database: $DB
+  overrides: [overrides.txt]
+dataplane:
+  pin_dir: $LAB_PIN
+  cgroup: $LAB_CG
+  xdp:
+    - interface: cs-a
+      mode: native
+state_dir: state
+control_socket: $LAB_TMP/ctl.sock
+interval: 1s
+metrics:
+  listen: ""
+collector:
+  address: 127.0.0.1:$CPORT
+  ca: col/ca.crt
+  cert: col/client.crt
+  key: col/client.key
+  signing_key: node/node.key
+EOF
+
+# The state of the last interval in which GUARANTEE saw unreachables.
+unreach_state() { # GUARANTEE
+	lab_ctl status --json | jq -r --arg g "$1" \
+		'[.guarantees[] | select(.guarantee==$g and .unreachables > 0)][0].state // "none"'
+}
+# Debian's bpftool 7.1 predates tcx and shows neither its type nor its
+# interface: the pinned link runs our program, and the agent (which reads
+# the link's ifindex) reports nothing missing.
+tcx_attached() {
+	local prog
+	prog=$(bpftool -j link show pinned "$LAB_PIN/links/tcx-egress-cs-a" | jq -r .prog_id) &&
+		[ "$(bpftool -j prog show id "$prog" | jq -r .name)" = tc_unreach_egress ] &&
+		lab_ctl status --json | jq -r '.problems | test("tcx egress") | not'
+}
+
+lab_start_agent
+lab_bg_cg a "$LAB_CG/m1" server1 "$B/customs-lab-server" --listen $SRV:$P1 --tokens-per-sec 0
+lab_wait 5 lab_in a bash -c "ss -tln | grep -q $SRV:$P1" || lab_fail "m1 server"
+
+lab_say "the counter sits at cs-a's tcx egress, pinned"
+lab_expect true "tcx egress link on cs-a" tcx_attached
+
+lab_say "served: ae-m1 met, nothing refused"
+out=$(lab_in b "$B/customs-lab-client" tcp --src $AE --dst $SRV:$P1 --requests 3 --tokens 8) ||
+	lab_fail "AE -> m1 served: $out"
+echo "$out"
+sleep 2.5	# two intervals: the served ones are in the record and gone from status
+
+lab_say "nftables rejects m1's port with icmp admin-prohibited"
+lab_in a nft -f - <<EOF || lab_fail "nft rule in namespace a"
+table inet customs_unreach {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		tcp dport $P1 reject with icmp type admin-prohibited
+	}
+}
+EOF
+out=$(lab_in b "$B/customs-lab-client" tcp --src $AE --dst $SRV:$P1 --requests $N_TCP \
+	--tokens 8 --keep-going)
+echo "$out"
+echo "$out" | grep -q "No route to host\|refused" || lab_fail "m1 not refused with ICMP: $out"
+
+lab_say "UDP to m3's port, nothing listening: port unreachables"
+lab_in b "$B/customs-lab-client" udp --src $AE --dst $SRV:$P3 --count $N_UDP --size 64 ||
+	lab_fail "sending to m3"
+lab_say "UDP to a port no model serves: not counted"
+lab_in b "$B/customs-lab-client" udp --src $AE --dst $SRV:$PNONE --count 3 --size 64 ||
+	lab_fail "sending to an unserved port"
+lab_expect breach "ae-m3 state in status, with its unreachables" unreach_state ae-m3
+
+lab_say "drift: the tcx link detached by hand is repaired"
+bpftool link detach pinned "$LAB_PIN/links/tcx-egress-cs-a" || lab_fail "detaching our tcx link"
+lab_expect true "tcx egress link re-attached" tcx_attached
+
+lab_say "telemetry: verify and the guarantees report"
+sleep 2	# the last intervals reach the collector
+kill "$LAB_AGENT"
+wait "$LAB_AGENT" 2>/dev/null
+lab_wait 10 bash -c "! kill -0 $LAB_AGENT"
+"$B/customs-collector" export --store "$LAB_TMP/col/store.db" --out "$LAB_TMP/bundle" ||
+	lab_fail "export"
+"$B/customs-audit" verify "$LAB_TMP/bundle" --keys "$LAB_TMP/col/keys" || lab_fail "verify"
+"$B/customs-audit" report "$LAB_TMP/bundle" --keys "$LAB_TMP/col/keys" --guarantees \
+	--format json >"$LAB_TMP/g.json" || lab_fail "report --guarantees"
+"$B/customs-audit" report "$LAB_TMP/bundle" --keys "$LAB_TMP/col/keys" --guarantees
+g1='[.guarantees[] | select(.guarantee=="ae-m1")][0]'
+g3='[.guarantees[] | select(.guarantee=="ae-m3")][0]'
+expect_json() { # LABEL JQ-FILTER WANT
+	local got
+	got=$(jq -r "$2" "$LAB_TMP/g.json")
+	[ "$got" = "$3" ] || { jq -c '.guarantees[]' "$LAB_TMP/g.json"; lab_fail "$1: got $got, expected $3"; }
+	echo "ok: $1 = $3"
+}
+expect_json "ae-m1 unreachables" "$g1.unreachables" $N_TCP
+expect_json "ae-m1 attempts (served and refused)" "$g1.attempts" $((3 + N_TCP))
+expect_json "ae-m1 established" "$g1.established" 3
+expect_json "ae-m1 unanswered (refused ones are unreachables)" "$g1.unanswered" 0
+expect_json "ae-m1 refusals" "$g1.refusals" $N_TCP
+expect_json "ae-m1 state" "$g1.state" breach
+expect_json "ae-m1 breached interval lists its unreachables" \
+	"[$g1.breaches[].unreachables] | add" $N_TCP
+expect_json "ae-m3 unreachables (the unserved port not among them)" "$g3.unreachables" $N_UDP
+expect_json "ae-m3 attempts" "$g3.attempts" 0
+expect_json "ae-m3 state" "$g3.state" breach
+jq -e '[.events[] | select(.kind=="guarantee_drift" and
+	(.detail | test("link tcx-egress-cs-a detached; re-attached")))] | length > 0' \
+	"$LAB_TMP/g.json" >/dev/null || lab_fail "the tcx link drift is not reported"
+echo "pass"
