@@ -236,7 +236,7 @@ static void tcx_egress_sits_beside_others_adopted_repaired_and_removed(void **st
 	other = dataplane__open_and_load();
 	ASSERT_OK_PTR(other, "load other");
 	other_id = prog_id(bpf_program__fd(other->progs.tc_unreach_egress));
-	/* netenv_ifindex() leaves the namespace: ask before entering it. */
+	/* Interface indexes are per namespace: look it up inside. */
 	ifindex = netenv_ifindex(&env, 0);
 	ASSERT_TRUE(ifindex > 0, "ifindex");
 	netenv_enter(&env, 0);

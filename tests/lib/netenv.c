@@ -242,13 +242,22 @@ int netenv_exec(const struct netenv *e, int side, char *const argv[])
 
 int netenv_ifindex(const struct netenv *e, int side)
 {
-	int idx, err;
+	int idx, err, here;
 
+	/* Come back to the namespace the caller is in, not the host's. */
+	here = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (here < 0)
+		return -errno;
 	err = netenv_enter(e, side);
+	if (err) {
+		close(here);
+		return err;
+	}
+	idx = (int)if_nametoindex(side ? NETENV_IF_B : NETENV_IF_A);
+	err = setns(here, CLONE_NEWNET) ? -errno : 0;
+	close(here);
 	if (err)
 		return err;
-	idx = (int)if_nametoindex(side ? NETENV_IF_B : NETENV_IF_A);
-	netenv_enter(e, -1);
 	return idx ? idx : -ENODEV;
 }
 

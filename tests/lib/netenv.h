@@ -38,7 +38,10 @@ int netenv_enter(const struct netenv *e, int side);
 int netenv_run(const struct netenv *e, int side, int (*fn)(void *), void *arg);
 /* Runs a command (argv, no shell) inside a side; its exit status. */
 int netenv_exec(const struct netenv *e, int side, char *const argv[]);
-/* Interface index of a side's veth, looked up inside that namespace. */
+/*
+ * Interface index of a side's veth, looked up inside that namespace; the
+ * caller stays in the namespace it was in.
+ */
 int netenv_ifindex(const struct netenv *e, int side);
 
 struct testcg {
