@@ -405,6 +405,7 @@ enum stat_index {
 	STAT_QUERY_INSERT,		/* query_counts entries created (query.h) */
 	STAT_QUERY_FULL,		/* query_counts insert refused: not counted */
 	STAT_QUERY_DROP,		/* packets dropped by a query_deny entry */
+	STAT_QUERY_SKIPPED,		/* new prefixes over the insert budget: not tracked */
 	STAT_MAX,
 };
 

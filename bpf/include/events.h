@@ -12,6 +12,7 @@
 #include "customs_abi.h"
 #include "parse.h"
 #include "stats.h"
+#include "budget.h"
 
 /* Budget per CPU: events_per_sec sustained, events_burst at once. */
 const volatile __u32 events_per_sec = 1000;
@@ -22,42 +23,20 @@ struct {
 	__uint(max_entries, 1 << 20);	/* bytes; set from configuration */
 } events SEC(".maps");
 
-struct event_budget {
-	__u64 tokens;		/* in units of 1/NSEC_PER_SEC of an event */
-	__u64 last_ns;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct event_budget);
+	__type(value, struct rate_budget);
 } event_budget SEC(".maps");
-
-#define EVENT_NSEC	1000000000ull
 
 static __always_inline int event_take_token(void)
 {
-	struct event_budget *b;
-	__u64 now, cap, gained;
+	struct rate_budget *b;
 	__u32 zero = 0;
 
 	b = bpf_map_lookup_elem(&event_budget, &zero);
-	if (!b)
-		return 0;
-	now = bpf_ktime_get_ns();
-	cap = (__u64)events_burst * EVENT_NSEC;
-	if (b->last_ns == 0) {
-		b->tokens = cap;
-	} else {
-		gained = (now - b->last_ns) * events_per_sec;
-		b->tokens = b->tokens + gained > cap ? cap : b->tokens + gained;
-	}
-	b->last_ns = now;
-	if (b->tokens < EVENT_NSEC)
-		return 0;
-	b->tokens -= EVENT_NSEC;
-	return 1;
+	return b && budget_take(b, events_per_sec, events_burst);
 }
 
 static __always_inline void event_emit(enum event_kind kind, enum layer layer,

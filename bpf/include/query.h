@@ -22,6 +22,7 @@
 #include "customs_abi.h"
 #include "parse.h"
 #include "stats.h"
+#include "budget.h"
 
 /* Count at all, and the prefix masks (network byte order), set at load. */
 const volatile bool query_enabled = true;
@@ -29,6 +30,22 @@ const volatile __u32 query_v4_mask = 0x00ffffff;	/* /24 on little endian */
 const volatile __u32 query_v6_mask[4] = { 0xffffffff, 0x0000ffff, 0, 0 };	/* /48 */
 const volatile __u8 query_v4_plen = 24;
 const volatile __u8 query_v6_plen = 48;
+
+/*
+ * New prefixes a CPU may insert per second (and at once). A flood of
+ * distinct sources would otherwise make every packet an insert and an
+ * LRU eviction; past the budget a new prefix is not tracked
+ * (STAT_QUERY_SKIPPED), prefixes already tracked are still counted.
+ */
+const volatile __u32 query_inserts_per_sec = 10000;
+const volatile __u32 query_inserts_burst = 20000;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rate_budget);
+} query_budget SEC(".maps");
 
 /* Number of live query_deny entries, as the agent last wrote them. */
 volatile __u32 query_deny_active;
@@ -88,7 +105,9 @@ static __always_inline void query_count(__u32 model, const struct pkt_meta *m,
 					bool source, enum query_field what, __u64 bytes)
 {
 	struct query_value init = {}, *v;
+	struct rate_budget *budget;
 	struct query_key k;
+	__u32 zero = 0;
 
 	if (!query_enabled || model == MODEL_UNKNOWN)
 		return;
@@ -96,6 +115,11 @@ static __always_inline void query_count(__u32 model, const struct pkt_meta *m,
 	v = bpf_map_lookup_elem(&query_counts, &k);
 	if (v) {
 		query_value_add(v, what, bytes);
+		return;
+	}
+	budget = bpf_map_lookup_elem(&query_budget, &zero);
+	if (!budget || !budget_take(budget, query_inserts_per_sec, query_inserts_burst)) {
+		stat_inc(STAT_QUERY_SKIPPED);
 		return;
 	}
 	query_value_add(&init, what, bytes);

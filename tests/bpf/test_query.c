@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,55 @@ static void prefix_length_is_configurable(void **state)
 	free(recs);
 }
 
+/*
+ * A flood of new prefixes spends the insert budget: past it a new prefix
+ * is counted as skipped, not tracked, while a tracked one goes on counting.
+ * The budget is per CPU: the test stays on one.
+ */
+static void new_prefixes_past_the_budget_are_skipped(void **state)
+{
+	struct fixture *f = *state;
+	struct dp_config cfg = { .query_inserts_per_sec = 1 };	/* burst 2 */
+	static const char *src[] = { "192.0.2.5", "192.0.3.5", "192.0.4.5",
+				     "192.0.5.5", "192.0.6.5" };
+	const struct query_record *r;
+	struct query_record *recs = NULL;
+	struct dataplane *skel;
+	cpu_set_t one, was;
+	size_t n = 0, i;
+
+	test_need_bpf();
+	close_dp(f);
+	ASSERT_OK(open_dp(f, &cfg, "budget"), "open with 1 insert/s");
+	skel = dp_skeleton(f->dp);
+	ASSERT_OK(sched_getaffinity(0, sizeof(was), &was), "affinity");
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU");
+	for (i = 0; i < 5; i++) {
+		struct pkt_spec s = tcp_from(src[i], 0x02, 0);
+
+		ASSERT_EQ(run(f, skel->progs.xdp_ingress, &s), XDP_PASS, "syn passes");
+	}
+	{
+		struct pkt_spec again = tcp_from("192.0.2.9", 0x18, 100);
+
+		ASSERT_EQ(run(f, skel->progs.xdp_ingress, &again), XDP_PASS, "tracked prefix");
+	}
+	sched_setaffinity(0, sizeof(was), &was);
+	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "query read");
+	ASSERT_EQ(n, 2, "the burst of two prefixes tracked");
+	r = find(recs, n, "192.0.2.0", 24);
+	ASSERT_OK_PTR(r, "192.0.2.0/24 tracked");
+	ASSERT_EQ(r->value.req_packets, 2, "a tracked prefix goes on counting");
+	ASSERT_OK_PTR(find(recs, n, "192.0.3.0", 24), "192.0.3.0/24 tracked");
+	ASSERT_EQ(percpu_u64_sum(bpf_map__fd(skel->maps.stats), STAT_QUERY_INSERT), 2,
+		  "two inserts");
+	ASSERT_EQ(percpu_u64_sum(bpf_map__fd(skel->maps.stats), STAT_QUERY_SKIPPED), 3,
+		  "three new prefixes skipped");
+	free(recs);
+}
+
 static void skb_egress_counts_response_bytes_by_destination(void **state)
 {
 	struct fixture *f = *state;
@@ -351,6 +401,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(xdp_counts_syns_and_request_bytes_per_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(xdp_ipv6_keys_by_slash_48, setup, teardown),
 		cmocka_unit_test_setup_teardown(prefix_length_is_configurable, setup, teardown),
+		cmocka_unit_test_setup_teardown(new_prefixes_past_the_budget_are_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(skb_egress_counts_response_bytes_by_destination, setup, teardown),
 		cmocka_unit_test_setup_teardown(deny_drops_the_prefix_until_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(per_packet_cost_with_and_without_counting, setup, teardown),

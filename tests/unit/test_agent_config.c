@@ -29,6 +29,7 @@ static void full_file(void **state)
 		"dataplane:\n  pin_dir: /sys/fs/bpf/c\n  cgroup: /sys/fs/cgroup/models\n"
 		"  xdp:\n    - interface: eth1\n      mode: generic\n    - interface: eth2\n"
 		"  meter_entries: 131072\n  ringbuf_bytes: 262144\n  sample_new_flows: true\n"
+		"  query_inserts_per_sec: 500\n"
 		"state_dir: /tmp/state\ninterval: 500ms\n"
 		"metrics:\n  listen: 127.0.0.1:9999\n  max_series: 50\n"
 		"collector:\n  address: c.example:7443\n  ca: ca.pem\n  cert: n.pem\n  key: n.key\n"
@@ -49,6 +50,7 @@ static void full_file(void **state)
 	ASSERT_EQ(c.xdp[1].mode, DP_XDP_NATIVE, "native by default");
 	ASSERT_EQ(c.dp.meter_entries, 131072, "meter entries");
 	ASSERT_TRUE(c.dp.sample_new_flows, "sample");
+	ASSERT_EQ(c.dp.query_inserts_per_sec, 500, "query insert budget");
 	ASSERT_STR_EQ(c.dp.pin_dir, "/sys/fs/bpf/c", "pin dir wired into dp config");
 	ASSERT_EQ(c.interval_ms, 500, "interval");
 	ASSERT_EQ(c.metrics_max_series, 50, "max series");

@@ -225,7 +225,7 @@ static int load_dataplane(struct loader *l, const struct ynode *n)
 	static const char *const keys[] = {
 		"pin_dir", "cgroup", "xdp", "meter_entries", "tenant_entries",
 		"endpoint_entries", "tcp_entries", "ringbuf_bytes", "events_per_sec",
-		"sample_new_flows", NULL,
+		"sample_new_flows", "query_inserts_per_sec", NULL,
 	};
 	struct dp_config *dp = &l->cfg->dp;
 	const struct ynode *v;
@@ -262,6 +262,9 @@ static int load_dataplane(struct loader *l, const struct ynode *n)
 	if (!err && (v = ynode_get(n, "events_per_sec")))
 		err = u32_field(l, v, "dataplane.events_per_sec", 1, 1000000,
 				&dp->events_per_sec);
+	if (!err && (v = ynode_get(n, "query_inserts_per_sec")))
+		err = u32_field(l, v, "dataplane.query_inserts_per_sec", 1, 10000000,
+				&dp->query_inserts_per_sec);
 	if (!err && (v = ynode_get(n, "sample_new_flows"))) {
 		err = scalar(l, v, "dataplane.sample_new_flows");
 		if (!err && strcmp(v->value, "true") && strcmp(v->value, "false"))

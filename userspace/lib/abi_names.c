@@ -31,6 +31,7 @@ static const char *const stat_names[STAT_MAX] = {
 	[STAT_QUERY_INSERT] = "query_prefixes_inserted",
 	[STAT_QUERY_FULL] = "query_full",
 	[STAT_QUERY_DROP] = "query_deny_drops",
+	[STAT_QUERY_SKIPPED] = "query_prefixes_skipped",
 };
 
 #define NAME_OR(tab, i, n) ((unsigned)(i) < (n) && (tab)[i] ? (tab)[i] : "?")

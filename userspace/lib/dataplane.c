@@ -306,6 +306,8 @@ static int dp_query_setup(struct dp *dp, const struct dp_config *cfg)
 		return -EINVAL;
 	}
 	dp->skel->rodata->query_enabled = !cfg->query_off;
+	dp->skel->rodata->query_inserts_per_sec = or_default(cfg->query_inserts_per_sec, 10000);
+	dp->skel->rodata->query_inserts_burst = 2 * dp->skel->rodata->query_inserts_per_sec;
 	dp_query_key(&k, 0, 4, ones, p4);
 	dp->skel->rodata->query_v4_mask = k.addr[0];
 	dp->skel->rodata->query_v4_plen = p4;

@@ -42,6 +42,7 @@ struct dp_config {
 	bool sample_new_flows;
 	__u32 query_entries;		/* active prefixes (LRU); 0: 65536 */
 	__u32 query_deny_entries;	/* 0: 4096 */
+	__u32 query_inserts_per_sec;	/* new prefixes per CPU and second; 0: 10000 */
 	__u8 query_v4_prefix;		/* 1..32; 0: 24 */
 	__u8 query_v6_prefix;		/* 1..128; 0: 48 */
 	bool query_off;			/* no query-pattern counting at all */

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * A per-CPU token bucket: per_sec tokens a second, at most burst at once.
+ * Tokens are kept in units of 1/NSEC_PER_SEC of a token, so refilling is
+ * one multiply of the elapsed nanoseconds. The first take fills it.
+ */
+#ifndef CUSTOMS_BUDGET_H
+#define CUSTOMS_BUDGET_H
+
+#include "customs_abi.h"
+
+struct rate_budget {
+	__u64 tokens;
+	__u64 last_ns;
+};
+
+#define BUDGET_NSEC	1000000000ull
+
+static __always_inline bool budget_take(struct rate_budget *b, __u32 per_sec, __u32 burst)
+{
+	__u64 now = bpf_ktime_get_ns(), cap = (__u64)burst * BUDGET_NSEC, gained;
+
+	if (b->last_ns == 0) {
+		b->tokens = cap;
+	} else {
+		gained = (now - b->last_ns) * per_sec;
+		b->tokens = b->tokens + gained > cap ? cap : b->tokens + gained;
+	}
+	b->last_ns = now;
+	if (b->tokens < BUDGET_NSEC)
+		return false;
+	b->tokens -= BUDGET_NSEC;
+	return true;
+}
+
+#endif
