@@ -427,6 +427,25 @@ struct query_key {
 };
 _Static_assert(sizeof(struct query_key) == 24, "query_key layout");
 
+/*
+ * The filter in front of query_counts (bpf/include/query.h): one bit per
+ * hash of a tracked key, so a prefix never seen costs no hash-map lookup.
+ * The kernel sets bits as it inserts; the agent rewrites the whole filter
+ * from the keys it reads each interval, which drops evicted ones.
+ */
+#define QUERY_SEEN_BITS		20
+#define QUERY_SEEN_WORDS	(1u << (QUERY_SEEN_BITS - 6))
+
+static __always_inline __u32 query_seen_bit(const struct query_key *k)
+{
+	__u64 h = ((__u64)k->addr[0] | (__u64)k->addr[1] << 32) ^
+		  ((__u64)(k->addr[2] ^ k->addr[3]) << 17) ^ k->model ^
+		  (__u64)k->plen << 40 ^ (__u64)k->family << 48;
+
+	h *= 0x9e3779b97f4a7c15ull;
+	return (__u32)(h >> (64 - QUERY_SEEN_BITS));
+}
+
 struct query_value {
 	__u64 conns;		/* TCP SYNs (attempts) from the prefix */
 	__u64 req_packets;

@@ -47,6 +47,9 @@ struct {
 	__type(value, struct rate_budget);
 } query_budget SEC(".maps");
 
+/* The tracked-key filter (QUERY_SEEN_BITS in customs_abi.h), 128 KiB. */
+__u64 query_seen[QUERY_SEEN_WORDS];
+
 /* Number of live query_deny entries, as the agent last wrote them. */
 volatile __u32 query_deny_active;
 
@@ -107,16 +110,23 @@ static __always_inline void query_count(__u32 model, const struct pkt_meta *m,
 	struct query_value init = {}, *v;
 	struct rate_budget *budget;
 	struct query_key k;
-	__u32 zero = 0;
+	__u32 zero = 0, bit;
 
 	if (!query_enabled || model == MODEL_UNKNOWN)
 		return;
 	query_key_of(&k, model, m, source);
-	v = bpf_map_lookup_elem(&query_counts, &k);
-	if (v) {
-		query_value_add(v, what, bytes);
-		return;
+	bit = query_seen_bit(&k);
+	if (query_seen[bit >> 6] & (1ull << (bit & 63))) {
+		v = bpf_map_lookup_elem(&query_counts, &k);
+		if (v) {
+			query_value_add(v, what, bytes);
+			return;
+		}
 	}
+	/*
+	 * Not tracked, or its bit was lost (the agent rewrites the filter
+	 * while the kernel may set a bit): the insert below finds it then.
+	 */
 	budget = bpf_map_lookup_elem(&query_budget, &zero);
 	if (!budget || !budget_take(budget, query_inserts_per_sec, query_inserts_burst)) {
 		stat_inc(STAT_QUERY_SKIPPED);
@@ -125,11 +135,13 @@ static __always_inline void query_count(__u32 model, const struct pkt_meta *m,
 	query_value_add(&init, what, bytes);
 	/* Another CPU may insert the same key first: ours is then a fresh slot. */
 	if (bpf_map_update_elem(&query_counts, &k, &init, BPF_NOEXIST) == 0) {
+		__sync_fetch_and_or(&query_seen[bit >> 6], 1ull << (bit & 63));
 		stat_inc(STAT_QUERY_INSERT);
 		return;
 	}
 	v = bpf_map_lookup_elem(&query_counts, &k);
 	if (v) {
+		__sync_fetch_and_or(&query_seen[bit >> 6], 1ull << (bit & 63));
 		query_value_add(v, what, bytes);
 		return;
 	}

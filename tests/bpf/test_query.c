@@ -258,6 +258,43 @@ static void new_prefixes_past_the_budget_are_skipped(void **state)
 	free(recs);
 }
 
+/*
+ * The filter in front of query_counts: a tracked prefix whose bit is lost
+ * (the agent rewrote the filter while the kernel set it) is still counted,
+ * through the insert path, and a read puts exactly the tracked keys' bits
+ * back.
+ */
+static void filter_bits_follow_the_tracked_prefixes(void **state)
+{
+	struct fixture *f = *state;
+	struct pkt_spec s = tcp_from("192.0.2.5", 0x18, 100);
+	const struct query_record *r;
+	struct query_record *recs = NULL;
+	struct dataplane *skel;
+	struct query_key k;
+	__u32 addr[4] = { 0 }, bit, set = 0, w;
+	size_t n = 0;
+
+	test_need_bpf();
+	skel = dp_skeleton(f->dp);
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &s), XDP_PASS, "first packet");
+	inet_pton(AF_INET, "192.0.2.0", addr);
+	dp_query_key(&k, MODEL, 4, addr, 24);
+	bit = query_seen_bit(&k);
+	ASSERT_TRUE(skel->bss->query_seen[bit >> 6] & (1ull << (bit & 63)), "bit set on insert");
+	memset((void *)skel->bss->query_seen, 0, sizeof(skel->bss->query_seen));
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &s), XDP_PASS, "bit lost");
+	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "query read");
+	r = find(recs, n, "192.0.2.0", 24);
+	ASSERT_OK_PTR(r, "tracked");
+	ASSERT_EQ(r->value.req_packets, 2, "counted although its bit was lost");
+	ASSERT_TRUE(skel->bss->query_seen[bit >> 6] & (1ull << (bit & 63)), "bit back");
+	for (w = 0; w < QUERY_SEEN_WORDS; w++)
+		set += (__u32)__builtin_popcountll(skel->bss->query_seen[w]);
+	ASSERT_EQ(set, 1, "one tracked key, one bit");
+	free(recs);
+}
+
 static void skb_egress_counts_response_bytes_by_destination(void **state)
 {
 	struct fixture *f = *state;
@@ -402,6 +439,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(xdp_ipv6_keys_by_slash_48, setup, teardown),
 		cmocka_unit_test_setup_teardown(prefix_length_is_configurable, setup, teardown),
 		cmocka_unit_test_setup_teardown(new_prefixes_past_the_budget_are_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(filter_bits_follow_the_tracked_prefixes, setup, teardown),
 		cmocka_unit_test_setup_teardown(skb_egress_counts_response_bytes_by_destination, setup, teardown),
 		cmocka_unit_test_setup_teardown(deny_drops_the_prefix_until_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(per_packet_cost_with_and_without_counting, setup, teardown),

@@ -1195,6 +1195,7 @@ int dp_query_read(struct dp *dp, struct query_record **out, size_t *n)
 	struct query_value *vals = NULL;
 	struct query_key *keys = NULL;
 	struct query_record *recs;
+	__u64 *seen;
 	size_t cnt = 0, i;
 	int c, err;
 
@@ -1203,10 +1204,16 @@ int dp_query_read(struct dp *dp, struct query_record **out, size_t *n)
 	if (err)
 		return err;
 	recs = calloc(cnt ? cnt : 1, sizeof(*recs));
+	seen = calloc(QUERY_SEEN_WORDS, sizeof(*seen));
 	for (i = 0; recs && i < cnt; i++) {
 		const struct query_value *v = &vals[i * (size_t)dp->ncpu];
 
 		recs[i].key = keys[i];
+		if (seen) {
+			__u32 bit = query_seen_bit(&keys[i]);
+
+			seen[bit >> 6] |= 1ull << (bit & 63);
+		}
 		for (c = 0; c < dp->ncpu; c++) {
 			recs[i].value.conns += v[c].conns;
 			recs[i].value.req_packets += v[c].req_packets;
@@ -1216,6 +1223,14 @@ int dp_query_read(struct dp *dp, struct query_record **out, size_t *n)
 	}
 	free(keys);
 	free(vals);
+	/*
+	 * The filter, rebuilt from the keys just read: evicted keys leave it.
+	 * A bit the kernel sets meanwhile may be lost; the kernel finds that
+	 * key again through its insert path.
+	 */
+	if (recs && seen)
+		memcpy(dp->skel->bss->query_seen, seen, QUERY_SEEN_WORDS * sizeof(*seen));
+	free(seen);
 	if (!recs)
 		return -ENOMEM;
 	*out = recs;
