@@ -16,7 +16,7 @@
  * it, and it is read exactly once.
  *
  * Two indexes (tables), so that keys no longer seen can be dropped without
- * a pause: new keys go into the table meter_ctl.table names; table t owns
+ * a pause: new keys go into table meter_ctl.epoch & 1; table t owns
  * slots [t * meter_slots, (t + 1) * meter_slots), so a count is never
  * ambiguous, whichever table it came through. Userspace switches tables
  * when the live one fills with stale keys, and empties the old one once
@@ -129,10 +129,11 @@ static __always_inline long meter_index_insert(__u32 table, const struct meter_k
 static __noinline __u32 meter_new_slot(struct meter_ctl *ctl, __u32 table,
 				       const struct meter_key *key)
 {
-	__u32 base = table * meter_slots, slot, *won;
+	__u32 base, slot, *won;
 	struct meter_key *kp;
 
 	table &= 1;
+	base = table * meter_slots;
 	if (ctl->next[table] >= meter_slots)
 		goto overflow;
 	slot = __sync_fetch_and_add(&ctl->next[table], 1);

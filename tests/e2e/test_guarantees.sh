@@ -80,10 +80,7 @@ EOF
 }
 write_policy ""
 
-"$B/customsctl" keygen --out "$LAB_TMP/node" >/dev/null || lab_fail "keygen"
-cp "$LAB_TMP"/node/*.pub "$LAB_TMP/col/keys/"
-lab_certs "$LAB_TMP/col" guar-node
-lab_start_collector a "$LAB_TMP/col" $CPORT
+lab_telemetry guar-node $CPORT
 cat >"$LAB_TMP/agent.yaml" <<EOF
 policy: policy.yaml
 geo:
@@ -100,12 +97,7 @@ control_socket: $LAB_TMP/ctl.sock
 interval: 1s
 metrics:
   listen: ""
-collector:
-  address: 127.0.0.1:$CPORT
-  ca: col/ca.crt
-  cert: col/client.crt
-  key: col/client.key
-  signing_key: node/node.key
+$(lab_collector_yaml $CPORT)
 EOF
 
 requests() { # SRC PORT N -> the client's summary line

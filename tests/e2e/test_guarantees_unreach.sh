@@ -68,10 +68,7 @@ guarantees:
     from: 2026-01-01
 EOF
 
-"$B/customsctl" keygen --out "$LAB_TMP/node" >/dev/null || lab_fail "keygen"
-cp "$LAB_TMP"/node/*.pub "$LAB_TMP/col/keys/"
-lab_certs "$LAB_TMP/col" unreach-node
-lab_start_collector a "$LAB_TMP/col" $CPORT
+lab_telemetry unreach-node $CPORT
 cat >"$LAB_TMP/agent.yaml" <<EOF
 policy: policy.yaml
 geo:
@@ -88,12 +85,7 @@ control_socket: $LAB_TMP/ctl.sock
 interval: 1s
 metrics:
   listen: ""
-collector:
-  address: 127.0.0.1:$CPORT
-  ca: col/ca.crt
-  cert: col/client.crt
-  key: col/client.key
-  signing_key: node/node.key
+$(lab_collector_yaml $CPORT)
 EOF
 
 # The state of the last interval in which GUARANTEE saw unreachables.

@@ -65,10 +65,7 @@ query_patterns:
   geography: {hop_window: 3}
 EOF
 mkdir -p "$LAB_TMP/col/keys" "$LAB_TMP/node"
-"$B/customsctl" keygen --out "$LAB_TMP/node" >/dev/null || lab_fail "keygen"
-cp "$LAB_TMP"/node/*.pub "$LAB_TMP/col/keys/"
-lab_certs "$LAB_TMP/col" query-node
-lab_start_collector a "$LAB_TMP/col" $CPORT
+lab_telemetry query-node $CPORT
 cat >"$LAB_TMP/agent.yaml" <<EOF
 node:
   id: query-node
@@ -89,12 +86,7 @@ dataplane:
 state_dir: state
 control_socket: $LAB_TMP/ctl.sock
 interval: ${INTERVAL_MS}ms
-collector:
-  address: 127.0.0.1:$CPORT
-  ca: col/ca.crt
-  cert: col/client.crt
-  key: col/client.key
-  signing_key: node/node.key
+$(lab_collector_yaml $CPORT)
 EOF
 
 ctl() { "$B/customsctl" "$1" --socket "$LAB_TMP/ctl.sock" "${@:2}"; }

@@ -279,6 +279,29 @@ lab_certs() { # DIR NODE [COLLECTOR_IP]
 	) || { cat "$1/openssl.log"; lab_fail "openssl failed (see $1/openssl.log)"; }
 }
 
+# A node that ships telemetry: its signing key in $LAB_TMP/node, trusted in
+# $LAB_TMP/col/keys, TLS certificates naming NODE, and a collector in
+# namespace a on 127.0.0.1:PORT. lab_collector_yaml prints the agent
+# configuration's collector section for it.
+lab_telemetry() { # NODE PORT
+	mkdir -p "$LAB_TMP/node" "$LAB_TMP/col/keys"
+	"$LAB_BUILD/customsctl" keygen --out "$LAB_TMP/node" >/dev/null || lab_fail "keygen"
+	cp "$LAB_TMP"/node/*.pub "$LAB_TMP/col/keys/"
+	lab_certs "$LAB_TMP/col" "$1"
+	lab_start_collector a "$LAB_TMP/col" "$2"
+}
+
+lab_collector_yaml() { # PORT
+	cat <<EOC
+collector:
+  address: 127.0.0.1:$1
+  ca: col/ca.crt
+  cert: col/client.crt
+  key: col/client.key
+  signing_key: node/node.key
+EOC
+}
+
 # customs-collector in namespace NS on 127.0.0.1:PORT, trusting the node
 # keys in DIR/keys, storing in DIR/store.db; certificates from lab_certs.
 lab_start_collector() { # NS DIR PORT

@@ -798,6 +798,17 @@ static struct bpf_map *dp_buffer(struct dp *dp, int which)
 	return which ? dp->skel->maps.meter_buf1 : dp->skel->maps.meter_buf0;
 }
 
+/* The key table new keys go into. */
+static int live_table(const struct dp *dp)
+{
+	return (int)(__atomic_load_n(&dp->mctl->epoch, __ATOMIC_ACQUIRE) & 1);
+}
+
+static struct bpf_map *meter_index(struct dp *dp, int t)
+{
+	return t ? dp->skel->maps.meter_index1 : dp->skel->maps.meter_index0;
+}
+
 /* Slots of table t that may hold counts: [base, end). */
 static void table_range(const struct dp *dp, int t, size_t *base, size_t *end)
 {
@@ -824,23 +835,23 @@ static bool meter_switch_due(const struct dp *dp, int t)
 
 int dp_meter_flip(struct dp *dp)
 {
-	int active = dp_meter_active(dp), next_fd;
-	__u32 zero = 0, t;
+	int active = dp_meter_active(dp), next_fd, t;
+	__u32 zero = 0;
 
 	if (active < 0)
 		return active;
-	t = __atomic_load_n(&dp->mctl->epoch, __ATOMIC_ACQUIRE) & 1;
+	t = live_table(dp);
 	/*
 	 * Switch tables with the buffers. The other table is empty (drain
 	 * is clear only once it has been emptied); both buffers may get
 	 * counts of the old one until they have each been read once more.
 	 */
 	if (!__atomic_load_n(&dp->mctl->drain, __ATOMIC_ACQUIRE) &&
-	    meter_switch_due(dp, (int)t)) {
+	    meter_switch_due(dp, t)) {
 		__atomic_store_n(&dp->mctl->drain, 3, __ATOMIC_RELEASE);
 		__atomic_fetch_add(&dp->mctl->epoch, 1, __ATOMIC_ACQ_REL);
-		pr_info("dataplane: counter keys: table %u holds %u of %u slots, %u counted "
-			"last interval: new keys go to table %u\n", t,
+		pr_info("dataplane: counter keys: table %d holds %u of %u slots, %u counted "
+			"last interval: new keys go to table %d\n", t,
 			dp->mctl->next[t], dp->slots, dp->live[t], !t);
 	}
 	next_fd = bpf_map__fd(dp_buffer(dp, !active));
@@ -931,9 +942,7 @@ int dp_meter_read(struct dp *dp, struct meter_record **out, size_t *n)
 static int meter_empty_old_table(struct dp *dp)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	int old = !(__atomic_load_n(&dp->mctl->epoch, __ATOMIC_ACQUIRE) & 1);
-	struct bpf_map *index = old ? dp->skel->maps.meter_index1 : dp->skel->maps.meter_index0;
-	int fd = bpf_map__fd(index);
+	int old = !live_table(dp), fd = bpf_map__fd(meter_index(dp, old));
 	size_t base, end, at;
 
 	if (__atomic_load_n(&dp->mctl->drain, __ATOMIC_ACQUIRE))
@@ -984,10 +993,10 @@ int dp_meter_clear(struct dp *dp)
 
 void dp_meter_fill(struct dp *dp, __u32 *used, __u32 *slots)
 {
-	int t = __atomic_load_n(&dp->mctl->epoch, __ATOMIC_ACQUIRE) & 1;
-	__u32 next = __atomic_load_n(&dp->mctl->next[t], __ATOMIC_ACQUIRE);
+	size_t base, end;
 
-	*used = next < dp->slots ? next : dp->slots;
+	table_range(dp, live_table(dp), &base, &end);
+	*used = (__u32)(end - base);
 	*slots = dp->slots;
 }
 
@@ -1002,8 +1011,8 @@ int dp_meter_inject(struct dp *dp, const struct meter_key *keys,
 	if (active < 0)
 		return active;
 	buf = dp->mvals[active];
-	t = __atomic_load_n(&dp->mctl->epoch, __ATOMIC_ACQUIRE) & 1;
-	index = t ? dp->skel->maps.meter_index1 : dp->skel->maps.meter_index0;
+	t = live_table(dp);
+	index = meter_index(dp, t);
 	for (i = 0; i < n; i++) {
 		__u32 slot;
 
