@@ -58,19 +58,23 @@ static inline void country_code(__u16 idx, char out[2])
 /*
  * Geo table: one BPF array of 512-byte blocks, built by userspace and
  * swapped in whole through a one-slot array of maps (bpf/include/geo.h,
- * docs/geo.md). Block 0 is the header; blocks 1..65536 are the IPv4 /16
- * blocks (a country or a second-level reference per /24); then the IPv4
- * second level (a country per address of one /24); then the IPv6 /64
- * tree (128-byte nodes of 64-bit keys, four to a block), then the IPv6
+ * docs/geo.md). Block 0 is the header; blocks 1..512 are the IPv4 /16
+ * index (a u32 per /16: its country when the whole /16 has one, else the
+ * block of its node); then the IPv4 second level (a country per address
+ * of one /24 that holds longer prefixes); then the /16 nodes (a country or
+ * a second-level reference per /24), one per /16 that is not one
+ * country; then the IPv6 /64 tree (128-byte nodes of 64-bit keys, four to a block), then the IPv6
  * exception tree (512-byte nodes of 128-bit keys) for the few /64s that
  * hold longer prefixes. Keys are in host byte order: a table is built on
  * the machine that loads it.
  */
 #define GEO_BLOCK_SIZE		512
-#define GEO_HDR_MAGIC		0x43474532u	/* "CGE2" */
-#define GEO_V4_L1_BASE		1u
-#define GEO_V4_TBL8_BASE	(GEO_V4_L1_BASE + 65536u)
-#define GEO_V4_TBL8		0x8000u		/* entry refers to a second-level block */
+#define GEO_HDR_MAGIC		0x43474533u	/* "CGE3" */
+#define GEO_V4_IDX_BASE		1u
+#define GEO_V4_IDX_PER_BLOCK	(GEO_BLOCK_SIZE / 4)
+#define GEO_V4_TBL8_BASE	(GEO_V4_IDX_BASE + 65536u / GEO_V4_IDX_PER_BLOCK)
+#define GEO_V4_DIRECT		0x80000000u	/* index entry: the /16's country */
+#define GEO_V4_TBL8		0x8000u		/* node entry refers to a second-level block */
 #define GEO_V4_TBL8_MAX		0x8000u
 #define GEO_V6C_FANOUT		16	/* /64 tree: keys (= children) per inner node */
 #define GEO_V6C_LEAF		12	/* /64 tree: keys per leaf, each with a country */
@@ -80,11 +84,11 @@ static inline void country_code(__u16 idx, char out[2])
 #define GEO_V6_LEAF		28	/* exception tree: keys per leaf */
 #define GEO_V6_MAX_DEPTH	6	/* levels of either tree at most */
 /*
- * Every table map has this many blocks (58.6 MiB): one fixed size lets
- * the verifier inline each block lookup, which a per-table size
- * (BPF_F_INNER_MAP) forbids.
+ * Every table map has this many blocks (32 MiB): one fixed size lets the
+ * verifier inline each block lookup, which a per-table size
+ * (BPF_F_INNER_MAP) forbids. The full whois database needs 31,482.
  */
-#define GEO_TABLE_BLOCKS	120000
+#define GEO_TABLE_BLOCKS	65536
 
 struct geo_v6_key {
 	__u64 hi;		/* address bits 0..63 */
@@ -94,7 +98,8 @@ struct geo_v6_key {
 struct geo_header {
 	__u32 magic;		/* GEO_HDR_MAGIC */
 	__u32 n_blocks;
-	__u32 v4_tbl8_count;
+	__u32 v4_tbl8_count;	/* second-level blocks, from GEO_V4_TBL8_BASE */
+	__u32 v4_node_count;	/* /16 nodes, from GEO_V4_TBL8_BASE + v4_tbl8_count */
 	__u32 v6c_depth;	/* /64 tree levels, 1..GEO_V6_MAX_DEPTH */
 	__u32 v6c_block;	/* its first block; nodes count from there */
 	__u32 v6c_count;	/* keys in its leaves */
@@ -120,6 +125,7 @@ struct geo_v6c_node {
 };
 
 union geo_block {
+	__u32 v4idx[GEO_V4_IDX_PER_BLOCK];	/* GEO_V4_DIRECT | country, or a node's block */
 	__u16 v4[256];				/* country index, or GEO_V4_TBL8 | n */
 	struct geo_v6c_node c[GEO_V6C_PER_BLOCK];
 	struct geo_v6_key inner[GEO_V6_FANOUT];	/* first key of each child */
@@ -132,7 +138,7 @@ union geo_block {
 };
 _Static_assert(sizeof(struct geo_v6c_node) == 128, "geo_v6c_node layout");
 _Static_assert(sizeof(union geo_block) == GEO_BLOCK_SIZE, "geo_block layout");
-_Static_assert(sizeof(struct geo_header) == 160, "geo_header layout");
+_Static_assert(sizeof(struct geo_header) == 164, "geo_header layout");
 
 /*
  * The geo probe (bpf/geo.bpf.c) answers a batch of addresses through

@@ -47,6 +47,7 @@ struct geo_table_info {
 	__u64 v4_prefixes, v6_prefixes;	/* minimal CIDR prefixes covering the non-ZZ runs */
 	__u32 countries;		/* distinct countries other than ZZ */
 	__u32 v4_tbl8_blocks;		/* /24s that hold longer prefixes */
+	__u32 v4_nodes;			/* /16s that are not one country */
 	__u32 v6_depth;			/* levels of the IPv6 /64 tree */
 	__u32 v6_exception_depth;	/* levels of the tree for /64s with longer prefixes */
 	__u32 v6_exceptions;		/* keys in that tree */

@@ -405,46 +405,72 @@ static void table_hash(struct geo_table *t)
 	sha256_final(&s, t->hash);
 }
 
-static __u32 count_tbl8(const struct geo_list *v4)
+/* The second-level blocks and /16 nodes the IPv4 segments need. */
+static void count_v4(const struct geo_list *v4, __u32 *tbl8, __u32 *nodes)
 {
-	__u32 n = 0, last = 0xffffffffu;
+	__u32 last24 = 0xffffffffu, last16 = 0xffffffffu;
 	size_t i;
 
+	*tbl8 = *nodes = 0;
 	for (i = 0; i < v4->n; i++) {
 		__u32 s = (__u32)v4->b[i].start;
 
-		if ((s & 0xff) && (s >> 8) != last) {
-			n++;
-			last = s >> 8;
+		if ((s & 0xff) && (s >> 8) != last24) {
+			(*tbl8)++;
+			last24 = s >> 8;
+		}
+		if ((s & 0xffff) && (s >> 16) != last16) {
+			(*nodes)++;
+			last16 = s >> 16;
 		}
 	}
-	return n;
 }
 
-static void fill_v4(union geo_block *img, const struct geo_list *l)
+/*
+ * The index entry of every /16, its node when it is not one country, and
+ * the second level of every /24 that holds longer prefixes. Segments are
+ * sorted, the first starts at 0, and a segment's start is where its
+ * country begins, so a /16 (a /24) is one country exactly when no segment
+ * starts inside it past its first address.
+ */
+static void fill_v4(union geo_block *img, const struct geo_list *l, __u32 node_base)
 {
 	const struct geo_bound *b = l->b;
 	size_t n = l->n, seg = 0, s2;
-	__u32 p24, base, a, g = 0;
+	__u32 p16, p24, base, a, g = 0, node = node_base;
+	__u32 *ie;
 	__u16 *e;
 
-	for (p24 = 0; p24 < (1u << 24); p24++) {
-		base = p24 << 8;
+	for (p16 = 0; p16 < (1u << 16); p16++) {
+		base = p16 << 16;
 		while (seg + 1 < n && b[seg + 1].start <= base)
 			seg++;
-		e = &img[GEO_V4_L1_BASE + (p24 >> 8)].v4[p24 & 0xff];
-		if (seg + 1 < n && b[seg + 1].start <= (geo_u128)base + 255) {
-			__u16 *v = img[GEO_V4_TBL8_BASE + g].v4;
-
-			for (a = 0, s2 = seg; a < 256; a++) {
-				while (s2 + 1 < n && b[s2 + 1].start <= base + a)
-					s2++;
-				v[a] = b[s2].cc;
-			}
-			*e = (__u16)(GEO_V4_TBL8 | g++);
-		} else {
-			*e = b[seg].cc;
+		ie = &img[GEO_V4_IDX_BASE + p16 / GEO_V4_IDX_PER_BLOCK]
+			      .v4idx[p16 % GEO_V4_IDX_PER_BLOCK];
+		if (!(seg + 1 < n && b[seg + 1].start <= (geo_u128)base + 0xffff)) {
+			*ie = GEO_V4_DIRECT | b[seg].cc;
+			continue;
 		}
+		*ie = node;
+		for (p24 = p16 << 8; p24 < (p16 + 1) << 8; p24++) {
+			base = p24 << 8;
+			while (seg + 1 < n && b[seg + 1].start <= base)
+				seg++;
+			e = &img[node].v4[p24 & 0xff];
+			if (seg + 1 < n && b[seg + 1].start <= (geo_u128)base + 255) {
+				__u16 *v = img[GEO_V4_TBL8_BASE + g].v4;
+
+				for (a = 0, s2 = seg; a < 256; a++) {
+					while (s2 + 1 < n && b[s2 + 1].start <= base + a)
+						s2++;
+					v[a] = b[s2].cc;
+				}
+				*e = (__u16)(GEO_V4_TBL8 | g++);
+			} else {
+				*e = b[seg].cc;
+			}
+		}
+		node++;
 	}
 }
 
@@ -612,7 +638,7 @@ static int tree_sizes(size_t n, __u32 leaf, __u32 fanout, __u32 sizes[GEO_V6_MAX
 
 static int table_compile(struct geo_table *t)
 {
-	__u32 csizes[GEO_V6_MAX_DEPTH], xsizes[GEO_V6_MAX_DEPTH], tbl8, next, r, cnodes = 0;
+	__u32 csizes[GEO_V6_MAX_DEPTH], xsizes[GEO_V6_MAX_DEPTH], tbl8, nodes, next, r, cnodes = 0;
 	struct geo_list exc = {};
 	struct clist c = {};
 	union geo_block *img = NULL;
@@ -622,7 +648,7 @@ static int table_compile(struct geo_table *t)
 
 	if (!t->dirty)
 		return 0;
-	tbl8 = count_tbl8(&t->fam[GEO_V4]);
+	count_v4(&t->fam[GEO_V4], &tbl8, &nodes);
 	err = tbl8 > GEO_V4_TBL8_MAX ? -E2BIG : split_v6(&t->fam[GEO_V6], &c, &exc);
 	if (err)
 		goto cleanup;
@@ -633,7 +659,7 @@ static int table_compile(struct geo_table *t)
 		goto cleanup;
 	for (r = 0; r < (__u32)cdepth; r++)
 		cnodes += csizes[r];
-	n_blocks = GEO_V4_TBL8_BASE + tbl8 + (cnodes + GEO_V6C_PER_BLOCK - 1) / GEO_V6C_PER_BLOCK;
+	n_blocks = GEO_V4_TBL8_BASE + tbl8 + nodes + (cnodes + GEO_V6C_PER_BLOCK - 1) / GEO_V6C_PER_BLOCK;
 	for (r = 0; r < (__u32)xdepth; r++)
 		n_blocks += xsizes[r];
 	if (n_blocks > GEO_TABLE_BLOCKS)
@@ -646,8 +672,9 @@ static int table_compile(struct geo_table *t)
 	h->magic = GEO_HDR_MAGIC;
 	h->n_blocks = (__u32)n_blocks;
 	h->v4_tbl8_count = tbl8;
+	h->v4_node_count = nodes;
 	h->v6c_depth = (__u32)cdepth;
-	h->v6c_block = GEO_V4_TBL8_BASE + tbl8;
+	h->v6c_block = GEO_V4_TBL8_BASE + tbl8 + nodes;
 	h->v6c_count = (__u32)c.n;
 	/* Root first: level r of a tree is sizes[depth - 1 - r]. */
 	for (r = 0, next = 0; r < (__u32)cdepth; r++) {
@@ -663,7 +690,7 @@ static int table_compile(struct geo_table *t)
 		next += xsizes[xdepth - 1 - r];
 		h->v6_level_last[r] = next - 1;
 	}
-	fill_v4(img, &t->fam[GEO_V4]);
+	fill_v4(img, &t->fam[GEO_V4], GEO_V4_TBL8_BASE + tbl8);
 	fill_coarse(img, &c, h);
 	fill_exceptions(img, &exc, h);
 	table_hash(t);
@@ -700,8 +727,13 @@ const unsigned char *geo_table_hash(struct geo_table *t)
 
 static __u16 mirror_v4(const union geo_block *img, __u32 host)
 {
-	__u16 e = img[GEO_V4_L1_BASE + (host >> 16)].v4[(host >> 8) & 0xff];
+	__u32 i = img[GEO_V4_IDX_BASE + (host >> 16) / GEO_V4_IDX_PER_BLOCK]
+			  .v4idx[(host >> 16) & (GEO_V4_IDX_PER_BLOCK - 1)];
+	__u16 e;
 
+	if (i & GEO_V4_DIRECT)
+		return (__u16)i;
+	e = img[i].v4[(host >> 8) & 0xff];
 	if (!(e & GEO_V4_TBL8))
 		return e;
 	return img[GEO_V4_TBL8_BASE + (e & (GEO_V4_TBL8 - 1))].v4[host & 0xff];
@@ -869,6 +901,7 @@ int geo_table_info(struct geo_table *t, struct geo_table_info *info)
 		info->countries += seen[i];
 	h = &t->image[0].hdr;
 	info->v4_tbl8_blocks = h->v4_tbl8_count;
+	info->v4_nodes = h->v4_node_count;
 	info->v6_depth = h->v6c_depth;
 	info->v6_exception_depth = h->v6_depth;
 	info->v6_exceptions = h->v6_count;
