@@ -63,13 +63,15 @@ static inline void country_code(__u16 idx, char out[2])
  * block of its node); then the IPv4 second level (a country per address
  * of one /24 that holds longer prefixes); then the /16 nodes (a country or
  * a second-level reference per /24), one per /16 that is not one
- * country; then the IPv6 /64 tree (128-byte nodes of 64-bit keys, four to a block), then the IPv6
+ * country; then the IPv6 index (a u32 per /16 of the upper 64 bits,
+ * refined 7 bits at a time by sub-index blocks where the data is dense:
+ * where in the /64 tree the search may start); then the IPv6 /64 tree (128-byte nodes of 64-bit keys, four to a block), then the IPv6
  * exception tree (512-byte nodes of 128-bit keys) for the few /64s that
  * hold longer prefixes. Keys are in host byte order: a table is built on
  * the machine that loads it.
  */
 #define GEO_BLOCK_SIZE		512
-#define GEO_HDR_MAGIC		0x43474533u	/* "CGE3" */
+#define GEO_HDR_MAGIC		0x43474534u	/* "CGE4" */
 #define GEO_V4_IDX_BASE		1u
 #define GEO_V4_IDX_PER_BLOCK	(GEO_BLOCK_SIZE / 4)
 #define GEO_V4_TBL8_BASE	(GEO_V4_IDX_BASE + 65536u / GEO_V4_IDX_PER_BLOCK)
@@ -83,6 +85,13 @@ static inline void country_code(__u16 idx, char out[2])
 #define GEO_V6_FANOUT		32	/* exception tree: keys per inner node */
 #define GEO_V6_LEAF		28	/* exception tree: keys per leaf */
 #define GEO_V6_MAX_DEPTH	6	/* levels of either tree at most */
+#define GEO_V6X_TOP_BLOCKS	(65536u / GEO_V4_IDX_PER_BLOCK)	/* the /16 level */
+#define GEO_V6X_SUB		0x80000000u	/* entry: a sub-index block, 7 more bits */
+#define GEO_V6X_SUB_BITS	7
+#define GEO_V6X_MAX_SUB		6	/* sub-index levels at most: bits 16..57 */
+#define GEO_V6X_MAX_BLOCKS	2048	/* sub-index blocks at most (1 MiB) */
+#define GEO_V6X_NODE_MASK	0x00ffffffu	/* entry: start node ... */
+#define GEO_V6X_LEVEL_SHIFT	24		/* ... and its level */
 /*
  * Every table map has this many blocks (32 MiB): one fixed size lets the
  * verifier inline each block lookup, which a per-table size
@@ -103,6 +112,8 @@ struct geo_header {
 	__u32 v6c_depth;	/* /64 tree levels, 1..GEO_V6_MAX_DEPTH */
 	__u32 v6c_block;	/* its first block; nodes count from there */
 	__u32 v6c_count;	/* keys in its leaves */
+	__u32 v6x_block;	/* the IPv6 index: GEO_V6X_TOP_BLOCKS, then sub-index blocks */
+	__u32 v6x_sub;		/* sub-index blocks */
 	__u32 v6c_level_base[GEO_V6_MAX_DEPTH];	/* first node of each level, root first */
 	__u32 v6c_level_last[GEO_V6_MAX_DEPTH];	/* last node of each level */
 	__u32 v6_depth;		/* exception tree levels, 1..GEO_V6_MAX_DEPTH */
@@ -126,6 +137,7 @@ struct geo_v6c_node {
 
 union geo_block {
 	__u32 v4idx[GEO_V4_IDX_PER_BLOCK];	/* GEO_V4_DIRECT | country, or a node's block */
+	__u32 v6idx[GEO_V4_IDX_PER_BLOCK];	/* GEO_V6X_SUB | block, or level << 24 | node */
 	__u16 v4[256];				/* country index, or GEO_V4_TBL8 | n */
 	struct geo_v6c_node c[GEO_V6C_PER_BLOCK];
 	struct geo_v6_key inner[GEO_V6_FANOUT];	/* first key of each child */
@@ -138,7 +150,7 @@ union geo_block {
 };
 _Static_assert(sizeof(struct geo_v6c_node) == 128, "geo_v6c_node layout");
 _Static_assert(sizeof(union geo_block) == GEO_BLOCK_SIZE, "geo_block layout");
-_Static_assert(sizeof(struct geo_header) == 164, "geo_header layout");
+_Static_assert(sizeof(struct geo_header) == 172, "geo_header layout");
 
 /*
  * The geo probe (bpf/geo.bpf.c) answers a batch of addresses through

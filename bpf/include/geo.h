@@ -10,11 +10,15 @@
  *
  * IPv4: at most three block loads: the /16 index (256 KiB, which stays
  * in the cache), the /16's node unless the whole /16 is one country, then
- * the /24's second level when the /24 holds longer prefixes. IPv6: a static search tree
- * over the upper 64 bits with 128-byte, 16-way nodes (five levels for the
- * full database, four comparisons each); a /64 that holds longer
- * prefixes answers GEO_V6_EXCEPTION there, and a second tree of 128-bit
- * keys (three levels) settles it.
+ * the /24's second level when the /24 holds longer prefixes.
+ *
+ * IPv6: a static search tree over the upper 64 bits with 128-byte,
+ * 16-way nodes (five levels for the full database, four comparisons
+ * each), entered below the root where an index on the leading bits (16,
+ * then 7 at a time where the data is dense) says every search of that
+ * range passes; a /64 that holds longer prefixes answers
+ * GEO_V6_EXCEPTION there, and a second tree of 128-bit keys (three
+ * levels) settles it.
  *
  * Include after vmlinux.h, like every header in bpf/include.
  */
@@ -136,7 +140,7 @@ static __always_inline __u16 geo_lookup_v6(const __u32 addr[4])
 	const struct geo_header *h;
 	const struct geo_v6c_node *nd;
 	union geo_block *b;
-	__u32 zero = 0, idx, node, i, level, depth;
+	__u32 zero = 0, idx, node, i, level, depth, e, shift, start;
 	__u16 cc = COUNTRY_ZZ;
 	__u64 hi, lo;
 	void *tbl;
@@ -154,8 +158,30 @@ static __always_inline __u16 geo_lookup_v6(const __u32 addr[4])
 		return COUNTRY_ZZ;
 	hi = ((__u64)bpf_ntohl(addr[0]) << 32) | bpf_ntohl(addr[1]);
 	lo = ((__u64)bpf_ntohl(addr[2]) << 32) | bpf_ntohl(addr[3]);
-	node = h->v6c_level_base[0];
+	/* The index: where in the tree a search for hi may start. */
+	idx = h->v6x_block + (__u32)(hi >> 48) / GEO_V4_IDX_PER_BLOCK;
+	b = bpf_map_lookup_elem(tbl, &idx);
+	if (!b)
+		return COUNTRY_ZZ;
+	e = b->v6idx[(hi >> 48) & (GEO_V4_IDX_PER_BLOCK - 1)];
+	shift = 48;
+	for (i = 0; i < GEO_V6X_MAX_SUB; i++) {
+		if (!(e & GEO_V6X_SUB))
+			break;
+		shift -= GEO_V6X_SUB_BITS;
+		idx = e & ~GEO_V6X_SUB;
+		b = bpf_map_lookup_elem(tbl, &idx);
+		if (!b)
+			return COUNTRY_ZZ;
+		e = b->v6idx[(hi >> shift) & (GEO_V4_IDX_PER_BLOCK - 1)];
+	}
+	if (e & GEO_V6X_SUB)
+		return COUNTRY_ZZ;
+	start = e >> GEO_V6X_LEVEL_SHIFT;
+	node = e & GEO_V6X_NODE_MASK;
 	for (level = 0; level < GEO_V6_MAX_DEPTH; level++) {
+		if (level < start)
+			continue;
 		idx = h->v6c_block + node / GEO_V6C_PER_BLOCK;
 		b = bpf_map_lookup_elem(tbl, &idx);
 		if (!b)

@@ -172,6 +172,108 @@ static void kernel_matches_mirror_at_the_edges(void **state)
 	geo_table_free(t);
 }
 
+/*
+ * 40,000 /64s in one /16: the /16's search would visit every tree level,
+ * so the index splits it into sub-index blocks, several levels deep. Every
+ * /64's first and last address and the address before it, in the kernel
+ * and the mirror, against the answer the construction implies.
+ */
+#define DENSE_N 40000
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void dense_ipv6_goes_through_the_index(void **state)
+{
+	static const char *const ccs[] = { "DE", "FR", "JP", "BR" };
+	struct geo_table_info info;
+	struct geo_probe probe = {};
+	struct geo_table *t = NULL;
+	struct geo_maps maps;
+	__u64 *hi, x = 88172645463325252ull;
+	__u32 (*addr)[4];
+	__u8 *family;
+	__u16 *kcc, *want;
+	char cidr[64], *buf, *p;
+	size_t i, n = 0, k, bad = 0;
+
+	(void)state;
+	test_need_bpf();
+	hi = calloc(DENSE_N, sizeof(*hi));
+	buf = calloc(DENSE_N, 64);
+	addr = calloc(3 * DENSE_N, sizeof(*addr));
+	family = calloc(3 * DENSE_N, 1);
+	kcc = calloc(3 * DENSE_N, sizeof(*kcc));
+	want = calloc(3 * DENSE_N, sizeof(*want));
+	ASSERT_TRUE(hi && buf && addr && family && kcc && want, "alloc");
+	/* Distinct /64s of 2a00::/16, clustered in 24 bits so neighbours touch. */
+	for (i = 0; i < DENSE_N; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		hi[i] = 0x2a00000000000000ull | (x & 0x0000ffffff000000ull) >> 12 |
+			(x & 0x3ff) | (i & 1) << 10;
+	}
+	qsort(hi, DENSE_N, sizeof(*hi), cmp_u64);
+	for (i = 0, k = 0; i < DENSE_N; i++)
+		if (!k || hi[i] != hi[k - 1])
+			hi[k++] = hi[i];
+	for (i = 0, p = buf; i < k; i++) {
+		snprintf(cidr, sizeof(cidr), "%x:%x:%x:%x::/64 %s\n", (unsigned)(hi[i] >> 48),
+			 (unsigned)(hi[i] >> 32) & 0xffff, (unsigned)(hi[i] >> 16) & 0xffff,
+			 (unsigned)hi[i] & 0xffff, ccs[i % 4]);
+		p += sprintf(p, "%s", cidr);
+	}
+	ASSERT_OK(geo_table_new(&t), "new");
+	ASSERT_OK(geo_table_add_override_buf(t, "dense", buf, (size_t)(p - buf), cidr,
+					     sizeof(cidr)), "overrides");
+	ASSERT_OK(geo_table_info(t, &info), "info");
+	ASSERT_TRUE(info.v6_index_blocks >= 2, "the dense /16 has sub-index blocks");
+	for (i = 0; i < k; i++) {
+		__u64 before = hi[i] - 1;
+		__u16 cc = country_index(ccs[i % 4][0], ccs[i % 4][1]);
+		__u16 prev = i && hi[i - 1] == before ?
+			     country_index(ccs[(i - 1) % 4][0], ccs[(i - 1) % 4][1]) : COUNTRY_ZZ;
+		__u64 h3[3] = { hi[i], hi[i], before };
+		__u32 lo3[3] = { 0, 0xffffffffu, 0xffffffffu };
+		__u16 w3[3] = { cc, cc, prev };
+		int j;
+
+		for (j = 0; j < 3; j++, n++) {
+			addr[n][0] = htonl((__u32)(h3[j] >> 32));
+			addr[n][1] = htonl((__u32)h3[j]);
+			addr[n][2] = lo3[j] ? 0xffffffffu : 0;
+			addr[n][3] = lo3[j] ? 0xffffffffu : 0;
+			family[n] = 6;
+			want[n] = w3[j];
+		}
+	}
+	ASSERT_OK(geo_probe_open(&probe, 0, 0), "probe");
+	maps = geo_probe_maps(&probe);
+	ASSERT_OK(geo_kernel_install(&maps, t), "install");
+	ASSERT_OK(geo_probe_lookup(&probe, (const __u32 (*)[4])addr, family, n, kcc), "lookups");
+	for (i = 0; i < n; i++) {
+		__u16 mirror = geo_table_lookup_v6(t, addr[i]);
+
+		if ((kcc[i] != want[i] || mirror != want[i]) && bad++ < 5)
+			print_message("%s: kernel %u, mirror %u, want %u\n",
+				      geodiff_str(addr[i], 6), kcc[i], mirror, want[i]);
+	}
+	ASSERT_EQ(bad, 0, "kernel == mirror == construction");
+	geo_probe_close(&probe);
+	geo_table_free(t);
+	free(hi);
+	free(buf);
+	free(addr);
+	free(family);
+	free(kcc);
+	free(want);
+}
+
 #define STORM_N 4096
 
 struct storm {
@@ -406,6 +508,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(no_table_answers_zz),
 		cmocka_unit_test(kernel_matches_mirror_at_the_edges),
+		cmocka_unit_test(dense_ipv6_goes_through_the_index),
 		cmocka_unit_test(kernel_matches_mirror_and_libmaxminddb_full),
 		cmocka_unit_test(kernel_matches_mirror_and_libmaxminddb_ipv4_only),
 		cmocka_unit_test(reload_under_lookup_storm),

@@ -169,10 +169,10 @@ static int geo_info(int argc, char **argv)
 	       "%u /24s with longer prefixes\n", "IPv4",
 	       (unsigned long long)info.v4_prefixes, (unsigned long long)info.v4_segments,
 	       info.v4_nodes, info.v4_tbl8_blocks);
-	printf("%-15s %llu prefixes, %llu segments, /64 tree depth %u, "
+	printf("%-15s %llu prefixes, %llu segments, /64 tree depth %u, %u sub-index blocks, "
 	       "%u keys in the exception tree (depth %u)\n", "IPv6",
 	       (unsigned long long)info.v6_prefixes, (unsigned long long)info.v6_segments,
-	       info.v6_depth, info.v6_exceptions, info.v6_exception_depth);
+	       info.v6_depth, info.v6_index_blocks, info.v6_exceptions, info.v6_exception_depth);
 	printf("%-15s %u\n", "countries", info.countries);
 	sha256_hex(info.hash, hex);
 	printf("%-15s %s\n", "table sha256", hex);

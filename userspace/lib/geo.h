@@ -49,6 +49,7 @@ struct geo_table_info {
 	__u32 v4_tbl8_blocks;		/* /24s that hold longer prefixes */
 	__u32 v4_nodes;			/* /16s that are not one country */
 	__u32 v6_depth;			/* levels of the IPv6 /64 tree */
+	__u32 v6_index_blocks;		/* IPv6 sub-index blocks (beside the /16 level) */
 	__u32 v6_exception_depth;	/* levels of the tree for /64s with longer prefixes */
 	__u32 v6_exceptions;		/* keys in that tree */
 	__u64 kernel_bytes;		/* the table map the kernel holds (fixed size) */

@@ -621,6 +621,88 @@ static void fill_coarse(union geo_block *img, const struct clist *c, const struc
 	}
 }
 
+/*
+ * The IPv6 index: for the /16s of the upper 64 bits, and 7 bits further
+ * where the data is dense, the deepest /64-tree node that every search
+ * for an address in that range passes through, so a lookup starts there
+ * instead of at the root. The tree is static and implicit, so a search
+ * for hi ends in the leaf holding the last key <= hi, and passes exactly
+ * that leaf's ancestors; for a range [lo, hi] that is the deepest common
+ * ancestor of the leaves of lo and hi.
+ */
+struct v6x_build {
+	const struct clist *c;
+	__u32 depth;
+	__u32 base[GEO_V6_MAX_DEPTH];	/* first node of each level, root first */
+	__u32 *sub;			/* sub-index entries, GEO_V4_IDX_PER_BLOCK per block */
+	__u32 nsub;
+};
+
+/* The leaf a search for hi ends in (the first key is 0). */
+static __u32 v6x_leaf(const struct clist *c, __u64 hi)
+{
+	size_t lo = 0, n = c->n, half;
+
+	while (n > 1) {
+		half = n / 2;
+		if (c->k[lo + half].key <= hi)
+			lo += half;
+		n -= half;
+	}
+	return (__u32)(lo / GEO_V6C_LEAF);
+}
+
+/* Sub-index blocks deeper than 2 node visits get, while the budget lasts. */
+#define V6X_SPLIT_VISITS 4
+
+static void v6x_entry(struct v6x_build *x, __u64 lo, __u32 shift, __u32 *out)
+{
+	__u64 hi = lo + ((1ull << shift) - 1);
+	__u32 la = v6x_leaf(x->c, lo), lb = v6x_leaf(x->c, hi);
+	__u32 level = x->depth - 1, span = 1, i, s;
+
+	while (la / span != lb / span) {
+		span *= GEO_V6C_FANOUT;
+		level--;
+	}
+	if (x->depth - level >= V6X_SPLIT_VISITS && shift >= GEO_V6X_SUB_BITS &&
+	    x->nsub < GEO_V6X_MAX_BLOCKS) {
+		s = x->nsub++;
+		*out = GEO_V6X_SUB | s;	/* made absolute when the image is laid out */
+		shift -= GEO_V6X_SUB_BITS;
+		for (i = 0; i < GEO_V4_IDX_PER_BLOCK; i++)
+			v6x_entry(x, lo + ((__u64)i << shift), shift,
+				  &x->sub[(size_t)s * GEO_V4_IDX_PER_BLOCK + i]);
+		return;
+	}
+	*out = level << GEO_V6X_LEVEL_SHIFT | (x->base[level] + la / span);
+}
+
+/* Fills top (65,536 entries) and x->sub; x->base and x->depth set. */
+static void v6x_build(struct v6x_build *x, __u32 *top)
+{
+	__u32 p16;
+
+	for (p16 = 0; p16 < 65536; p16++)
+		v6x_entry(x, (__u64)p16 << 48, 48, &top[p16]);
+}
+
+/* Copies the index into its blocks, sub-index references made absolute. */
+static void fill_v6x(union geo_block *img, const struct geo_header *h, const __u32 *top,
+		     const struct v6x_build *x)
+{
+	__u32 *dst = img[h->v6x_block].v6idx, i, n;
+
+	n = (GEO_V6X_TOP_BLOCKS + x->nsub) * GEO_V4_IDX_PER_BLOCK;
+	for (i = 0; i < n; i++) {
+		__u32 e = i < 65536 ? top[i] : x->sub[i - 65536];
+
+		if (e & GEO_V6X_SUB)
+			e = GEO_V6X_SUB | (h->v6x_block + GEO_V6X_TOP_BLOCKS + (e & ~GEO_V6X_SUB));
+		dst[i] = e;
+	}
+}
+
 /* Level sizes, leaves first; the depth, or -E2BIG. */
 static int tree_sizes(size_t n, __u32 leaf, __u32 fanout, __u32 sizes[GEO_V6_MAX_DEPTH])
 {
@@ -641,6 +723,8 @@ static int table_compile(struct geo_table *t)
 	__u32 csizes[GEO_V6_MAX_DEPTH], xsizes[GEO_V6_MAX_DEPTH], tbl8, nodes, next, r, cnodes = 0;
 	struct geo_list exc = {};
 	struct clist c = {};
+	struct v6x_build x = {};
+	__u32 *top = NULL;
 	union geo_block *img = NULL;
 	struct geo_header *h;
 	int cdepth, xdepth, err;
@@ -659,7 +743,20 @@ static int table_compile(struct geo_table *t)
 		goto cleanup;
 	for (r = 0; r < (__u32)cdepth; r++)
 		cnodes += csizes[r];
-	n_blocks = GEO_V4_TBL8_BASE + tbl8 + nodes + (cnodes + GEO_V6C_PER_BLOCK - 1) / GEO_V6C_PER_BLOCK;
+	err = -ENOMEM;
+	top = calloc(65536, sizeof(*top));
+	x.sub = calloc((size_t)GEO_V6X_MAX_BLOCKS * GEO_V4_IDX_PER_BLOCK, sizeof(*x.sub));
+	if (!top || !x.sub)
+		goto cleanup;
+	x.c = &c;
+	x.depth = (__u32)cdepth;
+	for (r = 0, next = 0; r < (__u32)cdepth; r++) {
+		x.base[r] = next;
+		next += csizes[cdepth - 1 - r];
+	}
+	v6x_build(&x, top);
+	err = -E2BIG;
+	n_blocks = GEO_V4_TBL8_BASE + tbl8 + nodes + GEO_V6X_TOP_BLOCKS + x.nsub + (cnodes + GEO_V6C_PER_BLOCK - 1) / GEO_V6C_PER_BLOCK;
 	for (r = 0; r < (__u32)xdepth; r++)
 		n_blocks += xsizes[r];
 	if (n_blocks > GEO_TABLE_BLOCKS)
@@ -674,7 +771,9 @@ static int table_compile(struct geo_table *t)
 	h->v4_tbl8_count = tbl8;
 	h->v4_node_count = nodes;
 	h->v6c_depth = (__u32)cdepth;
-	h->v6c_block = GEO_V4_TBL8_BASE + tbl8 + nodes;
+	h->v6x_block = GEO_V4_TBL8_BASE + tbl8 + nodes;
+	h->v6x_sub = x.nsub;
+	h->v6c_block = h->v6x_block + GEO_V6X_TOP_BLOCKS + x.nsub;
 	h->v6c_count = (__u32)c.n;
 	/* Root first: level r of a tree is sizes[depth - 1 - r]. */
 	for (r = 0, next = 0; r < (__u32)cdepth; r++) {
@@ -691,6 +790,7 @@ static int table_compile(struct geo_table *t)
 		h->v6_level_last[r] = next - 1;
 	}
 	fill_v4(img, &t->fam[GEO_V4], GEO_V4_TBL8_BASE + tbl8);
+	fill_v6x(img, h, top, &x);
 	fill_coarse(img, &c, h);
 	fill_exceptions(img, &exc, h);
 	table_hash(t);
@@ -705,6 +805,8 @@ cleanup:
 	free(img);
 	free(c.k);
 	free(exc.b);
+	free(top);
+	free(x.sub);
 	return err;
 }
 
@@ -769,7 +871,7 @@ __u16 geo_table_lookup_v6(struct geo_table *t, const __u32 addr[4])
 	const struct geo_v6c_node *nd;
 	const union geo_block *img;
 	const struct geo_header *h;
-	__u32 node, i, level;
+	__u32 node, i, level, e, shift, k;
 	__u16 cc = COUNTRY_ZZ;
 	__u64 hi, lo;
 
@@ -781,8 +883,16 @@ __u16 geo_table_lookup_v6(struct geo_table *t, const __u32 addr[4])
 	h = &img[0].hdr;
 	hi = ((__u64)ntohl(addr[0]) << 32) | ntohl(addr[1]);
 	lo = ((__u64)ntohl(addr[2]) << 32) | ntohl(addr[3]);
-	node = h->v6c_level_base[0];
-	for (level = 0; level < h->v6c_depth; level++) {
+	e = img[h->v6x_block + (__u32)(hi >> 48) / GEO_V4_IDX_PER_BLOCK]
+		    .v6idx[(hi >> 48) & (GEO_V4_IDX_PER_BLOCK - 1)];
+	for (shift = 48, k = 0; k < GEO_V6X_MAX_SUB && (e & GEO_V6X_SUB); k++) {
+		shift -= GEO_V6X_SUB_BITS;
+		e = img[e & ~GEO_V6X_SUB].v6idx[(hi >> shift) & (GEO_V4_IDX_PER_BLOCK - 1)];
+	}
+	if (e & GEO_V6X_SUB)
+		return COUNTRY_ZZ;
+	node = e & GEO_V6X_NODE_MASK;
+	for (level = e >> GEO_V6X_LEVEL_SHIFT; level < h->v6c_depth; level++) {
 		nd = &img[h->v6c_block + node / GEO_V6C_PER_BLOCK].c[node % GEO_V6C_PER_BLOCK];
 		if (level + 1 >= h->v6c_depth) {
 			i = geo_c_rank(nd->leaf.key, GEO_V6C_LEAF, hi);
@@ -903,6 +1013,7 @@ int geo_table_info(struct geo_table *t, struct geo_table_info *info)
 	info->v4_tbl8_blocks = h->v4_tbl8_count;
 	info->v4_nodes = h->v4_node_count;
 	info->v6_depth = h->v6c_depth;
+	info->v6_index_blocks = h->v6x_sub;
 	info->v6_exception_depth = h->v6_depth;
 	info->v6_exceptions = h->v6_count;
 	info->kernel_bytes = (__u64)GEO_TABLE_BLOCKS * GEO_BLOCK_SIZE;
