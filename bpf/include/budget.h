@@ -20,7 +20,11 @@ static __always_inline bool budget_take(struct rate_budget *b, __u32 per_sec, __
 {
 	__u64 now = bpf_ktime_get_ns(), cap = (__u64)burst * BUDGET_NSEC, gained;
 
-	if (b->last_ns == 0) {
+	/*
+	 * A bucket idle long enough to refill is full: testing the elapsed
+	 * time first keeps (now - last_ns) * per_sec from wrapping.
+	 */
+	if (b->last_ns == 0 || (per_sec && now - b->last_ns >= cap / per_sec)) {
 		b->tokens = cap;
 	} else {
 		gained = (now - b->last_ns) * per_sec;

@@ -73,8 +73,8 @@ static inline void country_code(__u16 idx, char out[2])
 #define GEO_BLOCK_SIZE		512
 #define GEO_HDR_MAGIC		0x43474534u	/* "CGE4" */
 #define GEO_V4_IDX_BASE		1u
-#define GEO_V4_IDX_PER_BLOCK	(GEO_BLOCK_SIZE / 4)
-#define GEO_V4_TBL8_BASE	(GEO_V4_IDX_BASE + 65536u / GEO_V4_IDX_PER_BLOCK)
+#define GEO_IDX_PER_BLOCK	(GEO_BLOCK_SIZE / 4)
+#define GEO_V4_TBL8_BASE	(GEO_V4_IDX_BASE + 65536u / GEO_IDX_PER_BLOCK)
 #define GEO_V4_DIRECT		0x80000000u	/* index entry: the /16's country */
 #define GEO_V4_TBL8		0x8000u		/* node entry refers to a second-level block */
 #define GEO_V4_TBL8_MAX		0x8000u
@@ -85,7 +85,7 @@ static inline void country_code(__u16 idx, char out[2])
 #define GEO_V6_FANOUT		32	/* exception tree: keys per inner node */
 #define GEO_V6_LEAF		28	/* exception tree: keys per leaf */
 #define GEO_V6_MAX_DEPTH	6	/* levels of either tree at most */
-#define GEO_V6X_TOP_BLOCKS	(65536u / GEO_V4_IDX_PER_BLOCK)	/* the /16 level */
+#define GEO_V6X_TOP_BLOCKS	(65536u / GEO_IDX_PER_BLOCK)	/* the /16 level */
 #define GEO_V6X_SUB		0x80000000u	/* entry: a sub-index block, 7 more bits */
 #define GEO_V6X_SUB_BITS	7
 #define GEO_V6X_MAX_SUB		6	/* sub-index levels at most: bits 16..57 */
@@ -136,8 +136,8 @@ struct geo_v6c_node {
 };
 
 union geo_block {
-	__u32 v4idx[GEO_V4_IDX_PER_BLOCK];	/* GEO_V4_DIRECT | country, or a node's block */
-	__u32 v6idx[GEO_V4_IDX_PER_BLOCK];	/* GEO_V6X_SUB | block, or level << 24 | node */
+	__u32 v4idx[GEO_IDX_PER_BLOCK];	/* GEO_V4_DIRECT | country, or a node's block */
+	__u32 v6idx[GEO_IDX_PER_BLOCK];	/* GEO_V6X_SUB | block, or level << 24 | node */
 	__u16 v4[256];				/* country index, or GEO_V4_TBL8 | n */
 	struct geo_v6c_node c[GEO_V6C_PER_BLOCK];
 	struct geo_v6_key inner[GEO_V6_FANOUT];	/* first key of each child */

@@ -66,7 +66,7 @@ static __always_inline void *geo_table_live(void)
 static __always_inline __u16 geo_v4_in(void *tbl, __u32 addr)
 {
 	__u32 host = bpf_ntohl(addr);
-	__u32 idx = GEO_V4_IDX_BASE + (host >> 16) / GEO_V4_IDX_PER_BLOCK;
+	__u32 idx = geo_idx_block(GEO_V4_IDX_BASE, host >> 16);
 	union geo_block *b;
 	__u32 mask;
 	__u16 e;
@@ -74,7 +74,7 @@ static __always_inline __u16 geo_v4_in(void *tbl, __u32 addr)
 	b = bpf_map_lookup_elem(tbl, &idx);
 	if (!b)
 		return COUNTRY_ZZ;
-	idx = b->v4idx[(host >> 16) & (GEO_V4_IDX_PER_BLOCK - 1)];
+	idx = b->v4idx[geo_idx_slot(host >> 16)];
 	if (idx & GEO_V4_DIRECT)
 		return (__u16)idx;
 	b = bpf_map_lookup_elem(tbl, &idx);
@@ -90,7 +90,7 @@ static __always_inline __u16 geo_v4_in(void *tbl, __u32 addr)
 	 */
 	mask = 0 - (__u32)(e >> 15);
 	barrier_var(mask);
-	idx = (GEO_V4_TBL8_BASE + (e & (GEO_V4_TBL8 - 1))) & mask;
+	idx = geo_v4_tbl8_block(e) & mask;
 	b = bpf_map_lookup_elem(tbl, &idx);
 	if (!b)
 		return COUNTRY_ZZ;
@@ -159,11 +159,11 @@ static __always_inline __u16 geo_lookup_v6(const __u32 addr[4])
 	hi = ((__u64)bpf_ntohl(addr[0]) << 32) | bpf_ntohl(addr[1]);
 	lo = ((__u64)bpf_ntohl(addr[2]) << 32) | bpf_ntohl(addr[3]);
 	/* The index: where in the tree a search for hi may start. */
-	idx = h->v6x_block + (__u32)(hi >> 48) / GEO_V4_IDX_PER_BLOCK;
+	idx = geo_idx_block(h->v6x_block, (__u32)(hi >> 48));
 	b = bpf_map_lookup_elem(tbl, &idx);
 	if (!b)
 		return COUNTRY_ZZ;
-	e = b->v6idx[(hi >> 48) & (GEO_V4_IDX_PER_BLOCK - 1)];
+	e = b->v6idx[geo_idx_slot((__u32)(hi >> 48))];
 	shift = 48;
 	for (i = 0; i < GEO_V6X_MAX_SUB; i++) {
 		if (!(e & GEO_V6X_SUB))
@@ -173,7 +173,7 @@ static __always_inline __u16 geo_lookup_v6(const __u32 addr[4])
 		b = bpf_map_lookup_elem(tbl, &idx);
 		if (!b)
 			return COUNTRY_ZZ;
-		e = b->v6idx[(hi >> shift) & (GEO_V4_IDX_PER_BLOCK - 1)];
+		e = b->v6idx[geo_idx_slot((__u32)(hi >> shift))];
 	}
 	if (e & GEO_V6X_SUB)
 		return COUNTRY_ZZ;

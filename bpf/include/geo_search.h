@@ -104,6 +104,26 @@ static __always_inline __u32 geo_v6_child(const struct geo_header *h, __u32 leve
 	return child;
 }
 
+/*
+ * Entry k of an index of u32 entries laid out from block base: its block
+ * and its slot there. Both indexes (IPv4 /16s, IPv6 leading bits) use them.
+ */
+static __always_inline __u32 geo_idx_block(__u32 base, __u32 k)
+{
+	return base + k / GEO_IDX_PER_BLOCK;
+}
+
+static __always_inline __u32 geo_idx_slot(__u32 k)
+{
+	return k & (GEO_IDX_PER_BLOCK - 1);
+}
+
+/* The second-level block an IPv4 node entry with GEO_V4_TBL8 refers to. */
+static __always_inline __u32 geo_v4_tbl8_block(__u16 e)
+{
+	return GEO_V4_TBL8_BASE + (e & (GEO_V4_TBL8 - 1));
+}
+
 /* An address in ::/96 or ::ffff:0:0/96 is answered by the IPv4 table. */
 static __always_inline int geo_v6_is_v4(const __u32 addr[4], __u32 ffff_be)
 {

@@ -234,18 +234,6 @@ parse_ipv4_hdr(const __u8 *start, const __u8 *pos, const __u8 *end,
 	return PARSE_OK;
 }
 
-static __always_inline enum parse_status
-parse_ipv4(const __u8 *start, const __u8 *pos, const __u8 *end,
-	   struct pkt_meta *m)
-{
-	const __u8 *l4;
-	enum parse_status st = parse_ipv4_hdr(start, pos, end, m, &l4);
-
-	if (st != PARSE_OK || !l4)
-		return st;
-	return parse_l4(start, l4, end, m);
-}
-
 static __always_inline int parse_is_v4mapped(const __u32 a[4])
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -367,31 +355,10 @@ parse_ipv6_hdr(const __u8 *start, const __u8 *pos, const __u8 *end,
 	return PARSE_OK;
 }
 
-static __always_inline enum parse_status
-parse_ipv6(const __u8 *start, const __u8 *pos, const __u8 *end,
-	   struct pkt_meta *m)
-{
-	const __u8 *l4;
-	enum parse_status st = parse_ipv6_hdr(start, pos, end, m, &l4);
-
-	if (st != PARSE_OK || !l4)
-		return st;
-	return parse_l4(start, l4, end, m);
-}
-
-/* Dispatch on an Ethernet type (network byte order, as on the wire). */
-static __always_inline enum parse_status
-parse_ip(const __u8 *start, const __u8 *pos, const __u8 *end, __u16 proto,
-	 struct pkt_meta *m)
-{
-	if (proto == parse_htons(ETH_P_IPV4))
-		return parse_ipv4(start, pos, end, m);
-	if (proto == parse_htons(ETH_P_IPV6))
-		return parse_ipv6(start, pos, end, m);
-	return PARSE_NOT_IP;
-}
-
-/* The same, stopping before the transport header (*l4, as parse_ipv4_hdr). */
+/*
+ * Dispatch on an Ethernet type (network byte order, as on the wire),
+ * stopping before the transport header (*l4, as parse_ipv4_hdr).
+ */
 static __always_inline enum parse_status
 parse_ip_hdr(const __u8 *start, const __u8 *pos, const __u8 *end, __u16 proto,
 	     struct pkt_meta *m, const __u8 **l4)
@@ -402,6 +369,19 @@ parse_ip_hdr(const __u8 *start, const __u8 *pos, const __u8 *end, __u16 proto,
 	if (proto == parse_htons(ETH_P_IPV6))
 		return parse_ipv6_hdr(start, pos, end, m, l4);
 	return PARSE_NOT_IP;
+}
+
+/* The same, through the transport header. */
+static __always_inline enum parse_status
+parse_ip(const __u8 *start, const __u8 *pos, const __u8 *end, __u16 proto,
+	 struct pkt_meta *m)
+{
+	const __u8 *l4;
+	enum parse_status st = parse_ip_hdr(start, pos, end, proto, m, &l4);
+
+	if (st != PARSE_OK || !l4)
+		return st;
+	return parse_l4(start, l4, end, m);
 }
 
 /*

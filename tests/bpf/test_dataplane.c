@@ -466,10 +466,11 @@ static __u64 key_packets(const struct meter_record *r, size_t n, const char *cou
 					    LAYER_XDP, VERDICT_ALLOW);
 	size_t i, seen = 0;
 
+	ASSERT_OK_PTR(m, country);
 	for (i = 0; i < n; i++)
 		seen += !memcmp(&r[i].key, &m->key, sizeof(m->key));
 	ASSERT_EQ(seen, 1, "one record per key");
-	return m ? m->value.packets : 0;
+	return m->value.packets;
 }
 
 /*

@@ -81,24 +81,7 @@ EOF
 write_policy ""
 
 lab_telemetry guar-node $CPORT
-cat >"$LAB_TMP/agent.yaml" <<EOF
-policy: policy.yaml
-geo:
-  database: $DB
-  overrides: [overrides.txt]
-dataplane:
-  pin_dir: $LAB_PIN
-  cgroup: $LAB_CG
-  xdp:
-    - interface: cs-a
-      mode: native
-state_dir: state
-control_socket: $LAB_TMP/ctl.sock
-interval: 1s
-metrics:
-  listen: ""
-$(lab_collector_yaml $CPORT)
-EOF
+lab_agent_yaml "$DB" $CPORT >"$LAB_TMP/agent.yaml"
 
 requests() { # SRC PORT N -> the client's summary line
 	lab_in b "$B/customs-lab-client" tcp --src "$1" --dst $SRV:"$2" --requests "$3" \

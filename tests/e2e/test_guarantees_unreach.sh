@@ -69,24 +69,7 @@ guarantees:
 EOF
 
 lab_telemetry unreach-node $CPORT
-cat >"$LAB_TMP/agent.yaml" <<EOF
-policy: policy.yaml
-geo:
-  database: $DB
-  overrides: [overrides.txt]
-dataplane:
-  pin_dir: $LAB_PIN
-  cgroup: $LAB_CG
-  xdp:
-    - interface: cs-a
-      mode: native
-state_dir: state
-control_socket: $LAB_TMP/ctl.sock
-interval: 1s
-metrics:
-  listen: ""
-$(lab_collector_yaml $CPORT)
-EOF
+lab_agent_yaml "$DB" $CPORT >"$LAB_TMP/agent.yaml"
 
 # The state of the last interval in which GUARANTEE saw unreachables.
 unreach_state() { # GUARANTEE

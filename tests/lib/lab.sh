@@ -302,6 +302,30 @@ collector:
 EOC
 }
 
+# The agent configuration of a lab run: policy.yaml and overrides.txt in
+# $LAB_TMP, native XDP on cs-a, 1 s intervals, no metrics listener, and
+# telemetry to the collector on 127.0.0.1:PORT (lab_telemetry).
+lab_agent_yaml() { # DB PORT
+	cat <<EOC
+policy: policy.yaml
+geo:
+  database: $1
+  overrides: [overrides.txt]
+dataplane:
+  pin_dir: $LAB_PIN
+  cgroup: $LAB_CG
+  xdp:
+    - interface: cs-a
+      mode: native
+state_dir: state
+control_socket: $LAB_TMP/ctl.sock
+interval: 1s
+metrics:
+  listen: ""
+EOC
+	lab_collector_yaml "$2"
+}
+
 # customs-collector in namespace NS on 127.0.0.1:PORT, trusting the node
 # keys in DIR/keys, storing in DIR/store.db; certificates from lab_certs.
 lab_start_collector() { # NS DIR PORT

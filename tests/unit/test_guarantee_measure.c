@@ -17,16 +17,26 @@ static __u16 cc(const char *s)
 	return country_index(s[0], s[1]);
 }
 
+/* Tenant 1's ingress key of country c (every byte zeroed: keys are compared whole). */
+static struct meter_key ingress_key(const char *c)
+{
+	struct meter_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.tenant = 1;
+	k.model = MODEL;
+	k.country = cc(c);
+	k.direction = DIR_INGRESS;
+	return k;
+}
+
 static struct tcp_outcome_record outcome(const char *c, __u64 attempts, __u64 established,
 					 __u64 resets, __u64 refused, __u64 unreach)
 {
 	struct tcp_outcome_record r;
 
 	memset(&r, 0, sizeof(r));
-	r.key.tenant = 1;
-	r.key.model = MODEL;
-	r.key.country = cc(c);
-	r.key.direction = DIR_INGRESS;
+	r.key = ingress_key(c);
 	r.value.attempts = attempts;
 	r.value.established = established;
 	r.value.resets_sent = resets;
@@ -40,10 +50,7 @@ static struct meter_record denied(const char *c, __u64 packets)
 	struct meter_record r;
 
 	memset(&r, 0, sizeof(r));
-	r.key.tenant = 1;
-	r.key.model = MODEL;
-	r.key.country = cc(c);
-	r.key.direction = DIR_INGRESS;
+	r.key = ingress_key(c);
 	r.key.layer = LAYER_XDP;
 	r.key.verdict = VERDICT_DENY;
 	r.value.packets = packets;

@@ -445,8 +445,7 @@ static void fill_v4(union geo_block *img, const struct geo_list *l, __u32 node_b
 		base = p16 << 16;
 		while (seg + 1 < n && b[seg + 1].start <= base)
 			seg++;
-		ie = &img[GEO_V4_IDX_BASE + p16 / GEO_V4_IDX_PER_BLOCK]
-			      .v4idx[p16 % GEO_V4_IDX_PER_BLOCK];
+		ie = &img[geo_idx_block(GEO_V4_IDX_BASE, p16)].v4idx[geo_idx_slot(p16)];
 		if (!(seg + 1 < n && b[seg + 1].start <= (geo_u128)base + 0xffff)) {
 			*ie = GEO_V4_DIRECT | b[seg].cc;
 			continue;
@@ -634,8 +633,8 @@ struct v6x_build {
 	const struct clist *c;
 	__u32 depth;
 	__u32 base[GEO_V6_MAX_DEPTH];	/* first node of each level, root first */
-	__u32 *sub;			/* sub-index entries, GEO_V4_IDX_PER_BLOCK per block */
-	__u32 nsub;
+	__u32 *e;	/* GEO_IDX_PER_BLOCK entries a block: the /16 level, then sub-indexes */
+	__u32 nsub;	/* sub-index blocks used */
 };
 
 /* The leaf a search for hi ends in (the first key is 0). */
@@ -652,7 +651,11 @@ static __u32 v6x_leaf(const struct clist *c, __u64 hi)
 	return (__u32)(lo / GEO_V6C_LEAF);
 }
 
-/* Sub-index blocks deeper than 2 node visits get, while the budget lasts. */
+/*
+ * A range whose search would still visit this many tree levels gets a
+ * sub-index block, while blocks last. On the full database four takes
+ * 241 blocks; three took all 2,048, running out before the last /16s.
+ */
 #define V6X_SPLIT_VISITS 4
 
 static void v6x_entry(struct v6x_build *x, __u64 lo, __u32 shift, __u32 *out)
@@ -667,39 +670,36 @@ static void v6x_entry(struct v6x_build *x, __u64 lo, __u32 shift, __u32 *out)
 	}
 	if (x->depth - level >= V6X_SPLIT_VISITS && shift >= GEO_V6X_SUB_BITS &&
 	    x->nsub < GEO_V6X_MAX_BLOCKS) {
-		s = x->nsub++;
+		s = GEO_V6X_TOP_BLOCKS + x->nsub++;
 		*out = GEO_V6X_SUB | s;	/* made absolute when the image is laid out */
 		shift -= GEO_V6X_SUB_BITS;
-		for (i = 0; i < GEO_V4_IDX_PER_BLOCK; i++)
+		for (i = 0; i < GEO_IDX_PER_BLOCK; i++)
 			v6x_entry(x, lo + ((__u64)i << shift), shift,
-				  &x->sub[(size_t)s * GEO_V4_IDX_PER_BLOCK + i]);
+				  &x->e[(size_t)s * GEO_IDX_PER_BLOCK + i]);
 		return;
 	}
 	*out = level << GEO_V6X_LEVEL_SHIFT | (x->base[level] + la / span);
 }
 
-/* Fills top (65,536 entries) and x->sub; x->base and x->depth set. */
-static void v6x_build(struct v6x_build *x, __u32 *top)
+/* Fills x->e; x->c, x->depth and x->base set. */
+static void v6x_build(struct v6x_build *x)
 {
 	__u32 p16;
 
 	for (p16 = 0; p16 < 65536; p16++)
-		v6x_entry(x, (__u64)p16 << 48, 48, &top[p16]);
+		v6x_entry(x, (__u64)p16 << 48, 48, &x->e[p16]);
 }
 
 /* Copies the index into its blocks, sub-index references made absolute. */
-static void fill_v6x(union geo_block *img, const struct geo_header *h, const __u32 *top,
+static void fill_v6x(union geo_block *img, const struct geo_header *h,
 		     const struct v6x_build *x)
 {
-	__u32 *dst = img[h->v6x_block].v6idx, i, n;
+	__u32 *dst = img[h->v6x_block].v6idx, i, n, e;
 
-	n = (GEO_V6X_TOP_BLOCKS + x->nsub) * GEO_V4_IDX_PER_BLOCK;
+	n = (GEO_V6X_TOP_BLOCKS + x->nsub) * GEO_IDX_PER_BLOCK;
 	for (i = 0; i < n; i++) {
-		__u32 e = i < 65536 ? top[i] : x->sub[i - 65536];
-
-		if (e & GEO_V6X_SUB)
-			e = GEO_V6X_SUB | (h->v6x_block + GEO_V6X_TOP_BLOCKS + (e & ~GEO_V6X_SUB));
-		dst[i] = e;
+		e = x->e[i];
+		dst[i] = e & GEO_V6X_SUB ? e + h->v6x_block : e;
 	}
 }
 
@@ -724,7 +724,6 @@ static int table_compile(struct geo_table *t)
 	struct geo_list exc = {};
 	struct clist c = {};
 	struct v6x_build x = {};
-	__u32 *top = NULL;
 	union geo_block *img = NULL;
 	struct geo_header *h;
 	int cdepth, xdepth, err;
@@ -744,17 +743,18 @@ static int table_compile(struct geo_table *t)
 	for (r = 0; r < (__u32)cdepth; r++)
 		cnodes += csizes[r];
 	err = -ENOMEM;
-	top = calloc(65536, sizeof(*top));
-	x.sub = calloc((size_t)GEO_V6X_MAX_BLOCKS * GEO_V4_IDX_PER_BLOCK, sizeof(*x.sub));
-	if (!top || !x.sub)
+	x.e = calloc((size_t)(GEO_V6X_TOP_BLOCKS + GEO_V6X_MAX_BLOCKS) * GEO_IDX_PER_BLOCK,
+		     sizeof(*x.e));
+	if (!x.e)
 		goto cleanup;
 	x.c = &c;
 	x.depth = (__u32)cdepth;
+	/* Root first: level r of a tree is sizes[depth - 1 - r]. */
 	for (r = 0, next = 0; r < (__u32)cdepth; r++) {
 		x.base[r] = next;
 		next += csizes[cdepth - 1 - r];
 	}
-	v6x_build(&x, top);
+	v6x_build(&x);
 	err = -E2BIG;
 	n_blocks = GEO_V4_TBL8_BASE + tbl8 + nodes + GEO_V6X_TOP_BLOCKS + x.nsub + (cnodes + GEO_V6C_PER_BLOCK - 1) / GEO_V6C_PER_BLOCK;
 	for (r = 0; r < (__u32)xdepth; r++)
@@ -775,11 +775,9 @@ static int table_compile(struct geo_table *t)
 	h->v6x_sub = x.nsub;
 	h->v6c_block = h->v6x_block + GEO_V6X_TOP_BLOCKS + x.nsub;
 	h->v6c_count = (__u32)c.n;
-	/* Root first: level r of a tree is sizes[depth - 1 - r]. */
-	for (r = 0, next = 0; r < (__u32)cdepth; r++) {
-		h->v6c_level_base[r] = next;
-		next += csizes[cdepth - 1 - r];
-		h->v6c_level_last[r] = next - 1;
+	for (r = 0; r < (__u32)cdepth; r++) {
+		h->v6c_level_base[r] = x.base[r];
+		h->v6c_level_last[r] = x.base[r] + csizes[cdepth - 1 - r] - 1;
 	}
 	h->v6_depth = (__u32)xdepth;
 	h->v6_count = (__u32)exc.n;
@@ -790,7 +788,7 @@ static int table_compile(struct geo_table *t)
 		h->v6_level_last[r] = next - 1;
 	}
 	fill_v4(img, &t->fam[GEO_V4], GEO_V4_TBL8_BASE + tbl8);
-	fill_v6x(img, h, top, &x);
+	fill_v6x(img, h, &x);
 	fill_coarse(img, &c, h);
 	fill_exceptions(img, &exc, h);
 	table_hash(t);
@@ -805,8 +803,7 @@ cleanup:
 	free(img);
 	free(c.k);
 	free(exc.b);
-	free(top);
-	free(x.sub);
+	free(x.e);
 	return err;
 }
 
@@ -829,8 +826,7 @@ const unsigned char *geo_table_hash(struct geo_table *t)
 
 static __u16 mirror_v4(const union geo_block *img, __u32 host)
 {
-	__u32 i = img[GEO_V4_IDX_BASE + (host >> 16) / GEO_V4_IDX_PER_BLOCK]
-			  .v4idx[(host >> 16) & (GEO_V4_IDX_PER_BLOCK - 1)];
+	__u32 i = img[geo_idx_block(GEO_V4_IDX_BASE, host >> 16)].v4idx[geo_idx_slot(host >> 16)];
 	__u16 e;
 
 	if (i & GEO_V4_DIRECT)
@@ -838,7 +834,7 @@ static __u16 mirror_v4(const union geo_block *img, __u32 host)
 	e = img[i].v4[(host >> 8) & 0xff];
 	if (!(e & GEO_V4_TBL8))
 		return e;
-	return img[GEO_V4_TBL8_BASE + (e & (GEO_V4_TBL8 - 1))].v4[host & 0xff];
+	return img[geo_v4_tbl8_block(e)].v4[host & 0xff];
 }
 
 __u16 geo_table_lookup_v4(struct geo_table *t, __u32 addr)
@@ -883,11 +879,10 @@ __u16 geo_table_lookup_v6(struct geo_table *t, const __u32 addr[4])
 	h = &img[0].hdr;
 	hi = ((__u64)ntohl(addr[0]) << 32) | ntohl(addr[1]);
 	lo = ((__u64)ntohl(addr[2]) << 32) | ntohl(addr[3]);
-	e = img[h->v6x_block + (__u32)(hi >> 48) / GEO_V4_IDX_PER_BLOCK]
-		    .v6idx[(hi >> 48) & (GEO_V4_IDX_PER_BLOCK - 1)];
+	e = img[geo_idx_block(h->v6x_block, (__u32)(hi >> 48))].v6idx[geo_idx_slot((__u32)(hi >> 48))];
 	for (shift = 48, k = 0; k < GEO_V6X_MAX_SUB && (e & GEO_V6X_SUB); k++) {
 		shift -= GEO_V6X_SUB_BITS;
-		e = img[e & ~GEO_V6X_SUB].v6idx[(hi >> shift) & (GEO_V4_IDX_PER_BLOCK - 1)];
+		e = img[e & ~GEO_V6X_SUB].v6idx[geo_idx_slot((__u32)(hi >> shift))];
 	}
 	if (e & GEO_V6X_SUB)
 		return COUNTRY_ZZ;
