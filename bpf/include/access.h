@@ -6,6 +6,15 @@
  * then the wildcard), and the access matrix (one row of verdict bytes per
  * model and direction, indexed by country). All three are filled by the
  * agent from the compiled policy.
+ *
+ * endpoint_ports says, per destination port, whether any endpoint of an
+ * exact address or of the wildcard address serves it, so a packet to no
+ * served port costs one load instead of two hash lookups, and a port
+ * served only by the wildcard (or only by exact addresses) costs one
+ * lookup. It lives in .bss, written by the loader from the endpoint map
+ * (userspace/lib/dataplane.c): a bit is set after its entry is added and
+ * cleared before its last entry is deleted, so a set entry is never
+ * hidden, only an absent one looked for.
  */
 #ifndef CUSTOMS_ACCESS_H
 #define CUSTOMS_ACCESS_H
@@ -64,14 +73,18 @@ static __always_inline enum verdict access_verdict(__u32 model,
 	return v < VERDICT_MAX ? (enum verdict)v : VERDICT_DENY;
 }
 
+/* [port / 64][ENDPOINT_PORTS_EXACT or _WILDCARD]: bit port % 64 (customs_abi.h). */
+__u64 endpoint_ports[ENDPOINT_PORT_WORDS][2];
+
 /* The served endpoint a packet is addressed to, or NULL. */
 static __always_inline struct tenant_info *
 endpoint_lookup(const struct pkt_meta *m)
 {
 	struct endpoint_key key = {};
 	struct tenant_info *who;
+	__u32 word = m->dport >> 6;
+	__u64 bit = 1ull << (m->dport & 63);
 
-	__builtin_memcpy(key.addr, m->daddr, sizeof(key.addr));
 	/*
 	 * A later fragment has no ports: it matches the address-only entry
 	 * (port 0) the agent installs where one address serves one model.
@@ -79,11 +92,16 @@ endpoint_lookup(const struct pkt_meta *m)
 	key.port = m->dport;
 	key.proto = m->l4_proto;
 	key.family = m->family;
-	who = bpf_map_lookup_elem(&endpoints, &key);
-	if (who)
-		return who;
-	__builtin_memset(key.addr, 0, sizeof(key.addr));
-	return bpf_map_lookup_elem(&endpoints, &key);
+	if (endpoint_ports[word][ENDPOINT_PORTS_EXACT] & bit) {
+		__builtin_memcpy(key.addr, m->daddr, sizeof(key.addr));
+		who = bpf_map_lookup_elem(&endpoints, &key);
+		if (who)
+			return who;
+		__builtin_memset(key.addr, 0, sizeof(key.addr));
+	}
+	if (endpoint_ports[word][ENDPOINT_PORTS_WILDCARD] & bit)
+		return bpf_map_lookup_elem(&endpoints, &key);
+	return NULL;
 }
 
 /*

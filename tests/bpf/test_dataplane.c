@@ -326,6 +326,83 @@ static void xdp_wildcard_endpoint(void **state)
 	free(recs);
 }
 
+/* Model of the packet's counter, 0 when none was counted; clears the counters. */
+static __u32 counted_model(struct fixture *f, const struct pkt_spec *s)
+{
+	struct meter_record *recs;
+	__u32 model = 0;
+	size_t n;
+
+	ASSERT_EQ(run_xdp(f, s), XDP_PASS, "passes");
+	recs = take_meters(f, &n);
+	ASSERT_TRUE(n <= 1, "at most one counter");
+	if (n)
+		model = recs[0].key.model;
+	free(recs);
+	return model;
+}
+
+/*
+ * The served-port filter in front of the endpoint map follows every add
+ * and delete, counts endpoints rather than remembering the last one, and
+ * is rebuilt from the pinned map when a new loader adopts it.
+ */
+static void xdp_served_port_filter_follows_the_endpoint_map(void **state)
+{
+	struct fixture *f = *state;
+	struct endpoint_key ep = { .port = 443, .proto = IPPROTO_TCP, .family = 4 };
+	struct endpoint_key udp = { .port = 443, .proto = IPPROTO_UDP, .family = 4 };
+	struct endpoint_key ep6 = { .port = 443, .proto = IPPROTO_UDP, .family = 6 };
+	struct endpoint_key wild = { .port = 443, .proto = IPPROTO_TCP, .family = 4 };
+	struct tenant_info m1 = { TENANT, MODEL }, m2 = { TENANT, MODEL2 };
+	struct dp_config cfg = { .models = 4 };
+	struct pkt_spec tcp = syn_from("192.0.2.5"), other = syn_from("192.0.2.5");
+	struct pkt_spec u = syn_from("192.0.2.5");
+
+	test_need_bpf();
+	inet_pton(AF_INET, "198.51.100.10", &ep.addr[0]);
+	inet_pton(AF_INET, "198.51.100.10", &udp.addr[0]);
+	inet_pton(AF_INET6, "2001:db8::10", ep6.addr);
+	other.dst = "198.51.100.77";
+	u.proto = IPPROTO_UDP;
+	ASSERT_EQ(counted_model(f, &tcp), MODEL, "exact endpoint");
+	ASSERT_EQ(counted_model(f, &other), 0, "no wildcard on 443 yet");
+	ASSERT_OK(dp_set_endpoint(f->dp, &wild, &m2), "add wildcard");
+	ASSERT_EQ(counted_model(f, &tcp), MODEL, "exact address wins");
+	ASSERT_EQ(counted_model(f, &other), MODEL2, "wildcard on 443");
+	/* Two more exact entries on 443 (UDP v4, UDP v6) keep its bit. */
+	ASSERT_OK(dp_del_endpoint(f->dp, &ep), "delete exact TCP");
+	ASSERT_EQ(counted_model(f, &tcp), MODEL2, "falls to the wildcard");
+	ASSERT_EQ(counted_model(f, &u), MODEL, "exact UDP still served");
+	ASSERT_OK(dp_del_endpoint(f->dp, &udp), "delete exact UDP");
+	ASSERT_OK(dp_del_endpoint(f->dp, &ep6), "delete exact UDP v6");
+	ASSERT_EQ(dp_del_endpoint(f->dp, &ep6), -ENOENT, "deleting twice");
+	ASSERT_EQ(counted_model(f, &u), 0, "no UDP endpoint left");
+	ASSERT_EQ(counted_model(f, &tcp), MODEL2, "wildcard still served");
+	ASSERT_OK(dp_del_endpoint(f->dp, &wild), "delete wildcard");
+	ASSERT_EQ(counted_model(f, &tcp), 0, "443 served no more");
+	/* Written twice, deleted once: gone. */
+	ASSERT_OK(dp_set_endpoint(f->dp, &ep, &m1), "add exact");
+	ASSERT_OK(dp_set_endpoint(f->dp, &ep, &m2), "rewrite exact");
+	ASSERT_EQ(counted_model(f, &tcp), MODEL2, "rewritten owner");
+	ASSERT_OK(dp_del_endpoint(f->dp, &ep), "delete once");
+	ASSERT_EQ(counted_model(f, &tcp), 0, "deleted");
+	/* Not just unmatched: a packet to 443 no longer looks anything up. */
+	ASSERT_EQ(dp_skeleton(f->dp)->bss->endpoint_ports[443 / 64][ENDPOINT_PORTS_EXACT] &
+		  (1ull << (443 % 64)), 0, "exact bit cleared");
+	ASSERT_EQ(dp_skeleton(f->dp)->bss->endpoint_ports[443 / 64][ENDPOINT_PORTS_WILDCARD] &
+		  (1ull << (443 % 64)), 0, "wildcard bit cleared");
+	/* A new loader adopting the pins serves what the map holds. */
+	ASSERT_OK(dp_set_endpoint(f->dp, &ep, &m1), "add exact again");
+	dp_close(f->dp);
+	cfg.pin_dir = f->pin_dir;
+	f->dp = NULL;
+	ASSERT_OK(dp_open(&f->dp, &cfg), "adopt");
+	ASSERT_TRUE(dp_adopted(f->dp), "adopted");
+	ASSERT_EQ(counted_model(f, &tcp), MODEL, "adopted endpoint served");
+	ASSERT_EQ(counted_model(f, &other), 0, "deleted wildcard stays gone");
+}
+
 static void xdp_vlan_options_and_fragments(void **state)
 {
 	struct fixture *f = *state;
@@ -817,6 +894,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(xdp_unknown_country_uses_zz_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(xdp_no_endpoint_passes_uncounted, setup, teardown),
 		cmocka_unit_test_setup_teardown(xdp_wildcard_endpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(xdp_served_port_filter_follows_the_endpoint_map,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(xdp_vlan_options_and_fragments, setup, teardown),
 		cmocka_unit_test_setup_teardown(xdp_ipv6_and_v4mapped, setup, teardown),
 		cmocka_unit_test_setup_teardown(xdp_truncated_passes_and_counts_parse_error, setup, teardown),

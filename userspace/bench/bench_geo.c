@@ -212,6 +212,7 @@ struct xdp_result {
 	double full_ns;		/* empty_ns + (feed_full_ns - feed_empty_ns) */
 	double fixed_ns;	/* xdp_ingress on one frame, one source, cache-hot */
 	double few_ns;		/* fed from HOT_PREFIXES prefixes only: geo table in cache */
+	double unserved_ns;	/* xdp_ingress on a frame to a port no endpoint serves */
 };
 
 /* Few enough prefixes that their table blocks stay in the cache. */
@@ -290,6 +291,13 @@ static int bench_xdp_full(struct geo_table *t, const struct prefix_set *v4,
 		goto out;
 	memcpy(frame + 26, &bx->bss->feed_addr[0], 4);
 	err = time_xdp(full_fd, frame, XDP_REPEAT, &r->fixed_ns);
+	if (!err) {
+		__u8 other[INGRESS_FRAME_LEN];
+
+		memcpy(other, frame, sizeof(other));
+		other[14 + 20 + 3] ^= 1;	/* UDP destination port, low byte */
+		err = time_xdp(full_fd, other, XDP_REPEAT, &r->unserved_ns);
+	}
 	for (i = 0; !err && i < ROUNDS; i++)
 		err = run_fed(bx, full_fd, frame, &ff[i]) ?:
 		      run_fed(bx, bpf_program__fd(bx->progs.bench_empty_frags), frame, &fe[i]);
@@ -421,6 +429,7 @@ static void print_results(const struct geo_results *g, const char *db, bool json
 		       "frames to a served endpoint, random sources from the database\","
 		       "\"xdp_feed_empty_ns\":%.1f,\"xdp_feed_full_ns\":%.1f,"
 		       "\"xdp_full_fixed_src_ns\":%.1f,\"xdp_full_64_prefixes_ns\":%.1f,"
+		       "\"xdp_unserved_ns\":%.1f,"
 		       "\"loop_ns\":%.1f,\"v4_speedup\":%.1f,\"v6_speedup\":%.1f,"
 		       "\"v4_uniform_table_ns\":%.1f,\"v4_uniform_lpm_ns\":%.1f,"
 		       "\"v4_prefixes\":%llu,\"v6_prefixes\":%llu,\"lookups_per_run\":%d,"
@@ -430,7 +439,7 @@ static void print_results(const struct geo_results *g, const char *db, bool json
 		       "\"reload_lookups\":%zu,\"reload_wrong_answers\":%zu}\n",
 		       db, r4->table_ns, r4->lpm_ns, r6->table_ns, r6->lpm_ns, x->empty_ns,
 		       x->full_ns, x->feed_empty_ns, x->feed_full_ns, x->fixed_ns,
-		       x->few_ns, r4->loop_ns, r4->lpm_ns / r4->table_ns, r6->lpm_ns / r6->table_ns,
+		       x->few_ns, x->unserved_ns, r4->loop_ns, r4->lpm_ns / r4->table_ns, r6->lpm_ns / r6->table_ns,
 		       g->u_table, g->u_lpm, (unsigned long long)g->info.v4_prefixes,
 		       (unsigned long long)g->info.v6_prefixes, GEO_PROBE_SLOTS,
 		       r4->mismatches + r6->mismatches,
@@ -450,8 +459,9 @@ static void print_results(const struct geo_results *g, const char *db, bool json
 	       g->u_lpm / g->u_table);
 	printf("loop overhead %.1f ns per lookup\n", r4->loop_ns);
 	printf("XDP empty %.1f ns; xdp_ingress %.1f ns (fed: %.1f - %.1f; sources from %d "
-	       "prefixes: %.1f; one source: %.1f)\n", x->empty_ns, x->full_ns,
-	       x->feed_full_ns, x->feed_empty_ns, HOT_PREFIXES, x->few_ns, x->fixed_ns);
+	       "prefixes: %.1f; one source: %.1f; to a port not served: %.1f)\n", x->empty_ns,
+	       x->full_ns, x->feed_full_ns, x->feed_empty_ns, HOT_PREFIXES, x->few_ns,
+	       x->fixed_ns, x->unserved_ns);
 	printf("compile %.0f ms + load and switch %.0f ms; kernel memory %.1f MiB; "
 	       "LPM disagreements %zu\n", g->build_s * 1e3, g->install_s * 1e3,
 	       (double)g->info.kernel_bytes / (1 << 20), r4->mismatches + r6->mismatches);

@@ -39,6 +39,8 @@ struct dp {
 	__u32 live[2];			/* slots of each table counted in the last read */
 	int meter_template;		/* meter_active's inner map until the load */
 	bool read_once;
+	/* Endpoints per port and kind, behind bss->endpoint_ports (access.h). */
+	__u32 (*ep_ports)[2];		/* [65536][ENDPOINT_PORTS_*] */
 };
 
 /* Maps that outlive an agent: state, counters, policy, events. */
@@ -317,6 +319,48 @@ static int dp_query_setup(struct dp *dp, const struct dp_config *cfg)
 	return 0;
 }
 
+static int endpoint_kind(const struct endpoint_key *key)
+{
+	return key->addr[0] | key->addr[1] | key->addr[2] | key->addr[3] ?
+	       ENDPOINT_PORTS_EXACT : ENDPOINT_PORTS_WILDCARD;
+}
+
+/* Sets or clears the kernel's bit of key's port and kind. */
+static void endpoint_port_bit(struct dp *dp, const struct endpoint_key *key, bool on)
+{
+	__u64 *word = &dp->skel->bss->endpoint_ports[key->port >> 6][endpoint_kind(key)];
+	__u64 bit = 1ull << (key->port & 63);
+
+	if (on)
+		__atomic_fetch_or(word, bit, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(word, ~bit, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * The served-port filter of a freshly loaded program, from the endpoint
+ * map (pinned, so an adopted one already holds the earlier agent's
+ * endpoints): filled before any program of this load is attached.
+ */
+static int dp_endpoint_ports_load(struct dp *dp)
+{
+	int fd = bpf_map__fd(dp->skel->maps.endpoints);
+	struct endpoint_key key, next;
+	void *prev = NULL;
+
+	dp->ep_ports = calloc(65536, sizeof(*dp->ep_ports));
+	if (!dp->ep_ports)
+		return -ENOMEM;
+	memset(dp->skel->bss->endpoint_ports, 0, sizeof(dp->skel->bss->endpoint_ports));
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (dp->ep_ports[key.port][endpoint_kind(&key)]++ == 0)
+			endpoint_port_bit(dp, &key, true);
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
 int dp_open(struct dp **out, const struct dp_config *cfg)
 {
 	struct dp *dp;
@@ -376,7 +420,7 @@ int dp_open(struct dp **out, const struct dp_config *cfg)
 		goto fail;
 	}
 	dp->adopted = found;
-	err = dp_meter_map(dp);
+	err = dp_meter_map(dp) ?: dp_endpoint_ports_load(dp);
 	if (err)
 		goto fail;
 	*out = dp;
@@ -395,6 +439,7 @@ void dp_close(struct dp *dp)
 	if (dp->meter_template >= 0)
 		close(dp->meter_template);
 	dataplane__destroy(dp->skel);
+	free(dp->ep_ports);
 	free(dp);
 }
 
@@ -745,13 +790,42 @@ int dp_del_tenant(struct dp *dp, __u64 cgroup_id)
 int dp_set_endpoint(struct dp *dp, const struct endpoint_key *key,
 		    const struct tenant_info *who)
 {
-	return bpf_map__update_elem(dp->skel->maps.endpoints, key, sizeof(*key),
-				    who, sizeof(*who), BPF_ANY);
+	struct tenant_info old;
+	bool known = !bpf_map__lookup_elem(dp->skel->maps.endpoints, key, sizeof(*key),
+					   &old, sizeof(old), 0);
+	int err;
+
+	err = bpf_map__update_elem(dp->skel->maps.endpoints, key, sizeof(*key),
+				   who, sizeof(*who), BPF_ANY);
+	if (err || known)
+		return err;
+	/* The entry first, then its bit: a lookup never misses a set entry. */
+	if (dp->ep_ports[key->port][endpoint_kind(key)]++ == 0)
+		endpoint_port_bit(dp, key, true);
+	return 0;
 }
 
 int dp_del_endpoint(struct dp *dp, const struct endpoint_key *key)
 {
-	return bpf_map__delete_elem(dp->skel->maps.endpoints, key, sizeof(*key), 0);
+	__u32 *n = &dp->ep_ports[key->port][endpoint_kind(key)];
+	struct tenant_info old;
+	int err;
+
+	if (bpf_map__lookup_elem(dp->skel->maps.endpoints, key, sizeof(*key),
+				 &old, sizeof(old), 0))
+		return -ENOENT;
+	/* The bit first when this is the port's last entry of its kind. */
+	if (*n == 1)
+		endpoint_port_bit(dp, key, false);
+	err = bpf_map__delete_elem(dp->skel->maps.endpoints, key, sizeof(*key), 0);
+	if (err) {
+		if (*n == 1)
+			endpoint_port_bit(dp, key, true);
+		return err;
+	}
+	if (*n)
+		(*n)--;
+	return 0;
 }
 
 int dp_set_access_row(struct dp *dp, __u32 model, enum direction dir,
