@@ -295,6 +295,22 @@ static void filter_bits_follow_the_tracked_prefixes(void **state)
 	free(recs);
 }
 
+/*
+ * The agent's filter rewrite against a kernel that sets a bit between the
+ * snapshot and the rewrite: the stale bit goes, the key's lost bit comes
+ * back, and the kernel's new bit stays.
+ */
+static void filter_rewrite_keeps_bits_set_meanwhile(void **state)
+{
+	__u64 snap[2] = { 0x6, 1ull << 63 }, keys[2] = { 0x3, 1ull << 63 };
+	__u64 live[2] = { 0x6 | 0x8, 1ull << 63 | 1 };
+
+	(void)state;
+	dp_query_filter_merge(live, snap, keys, 2);
+	ASSERT_EQ(live[0], 0xb, "stale 0x4 cleared, lost 0x1 restored, new 0x8 kept");
+	ASSERT_EQ(live[1], 1ull << 63 | 1, "unchanged word keeps its new bit");
+}
+
 static void skb_egress_counts_response_bytes_by_destination(void **state)
 {
 	struct fixture *f = *state;
@@ -440,6 +456,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(prefix_length_is_configurable, setup, teardown),
 		cmocka_unit_test_setup_teardown(new_prefixes_past_the_budget_are_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(filter_bits_follow_the_tracked_prefixes, setup, teardown),
+		cmocka_unit_test(filter_rewrite_keeps_bits_set_meanwhile),
 		cmocka_unit_test_setup_teardown(skb_egress_counts_response_bytes_by_destination, setup, teardown),
 		cmocka_unit_test_setup_teardown(deny_drops_the_prefix_until_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(per_packet_cost_with_and_without_counting, setup, teardown),

@@ -1273,19 +1273,41 @@ void dp_query_key(struct query_key *k, __u32 model, __u8 family, const __u32 add
 	}
 }
 
+void dp_query_filter_merge(__u64 *live, const __u64 *snap, const __u64 *keys, size_t words)
+{
+	size_t i;
+
+	for (i = 0; i < words; i++) {
+		__u64 stale = snap[i] & ~keys[i], lost = keys[i] & ~snap[i];
+
+		if (stale)
+			__atomic_fetch_and(&live[i], ~stale, __ATOMIC_SEQ_CST);
+		if (lost)
+			__atomic_fetch_or(&live[i], lost, __ATOMIC_SEQ_CST);
+	}
+}
+
 int dp_query_read(struct dp *dp, struct query_record **out, size_t *n)
 {
+	__u64 *live = dp->skel->bss->query_seen, *seen, *snap;
 	struct query_value *vals = NULL;
 	struct query_key *keys = NULL;
 	struct query_record *recs;
-	__u64 *seen;
 	size_t cnt = 0, i;
 	int c, err;
 
+	/* The filter as it was before the keys are read (see below). */
+	snap = malloc(QUERY_SEEN_WORDS * sizeof(*snap));
+	if (!snap)
+		return -ENOMEM;
+	for (i = 0; i < QUERY_SEEN_WORDS; i++)
+		snap[i] = __atomic_load_n(&live[i], __ATOMIC_RELAXED);
 	err = read_percpu_hash(bpf_map__fd(dp->skel->maps.query_counts), sizeof(*keys),
 			       sizeof(*vals), dp->ncpu, (void **)&keys, (void **)&vals, &cnt);
-	if (err)
+	if (err) {
+		free(snap);
 		return err;
+	}
 	recs = calloc(cnt ? cnt : 1, sizeof(*recs));
 	seen = calloc(QUERY_SEEN_WORDS, sizeof(*seen));
 	for (i = 0; recs && i < cnt; i++) {
@@ -1307,13 +1329,17 @@ int dp_query_read(struct dp *dp, struct query_record **out, size_t *n)
 	free(keys);
 	free(vals);
 	/*
-	 * The filter, rebuilt from the keys just read: evicted keys leave it.
-	 * A bit the kernel sets meanwhile may be lost; the kernel finds that
-	 * key again through its insert path.
+	 * The filter brought to the keys just read: evicted keys leave it.
+	 * Only bits set before the snapshot are cleared, atomically, so a bit
+	 * the kernel sets for a key it inserts meanwhile survives; it is
+	 * lost only where a stale bit of the snapshot is the new key's bit
+	 * too, and the kernel then finds the key again through its insert
+	 * path (docs/query-patterns.md).
 	 */
 	if (recs && seen)
-		memcpy(dp->skel->bss->query_seen, seen, QUERY_SEEN_WORDS * sizeof(*seen));
+		dp_query_filter_merge(live, snap, seen, QUERY_SEEN_WORDS);
 	free(seen);
+	free(snap);
 	if (!recs)
 		return -ENOMEM;
 	*out = recs;

@@ -133,6 +133,13 @@ struct query_record {
 	struct query_value value;
 };
 int dp_query_read(struct dp *dp, struct query_record **out, size_t *n);
+/*
+ * Brings the kernel's tracked-key filter (live, written by programs with
+ * atomic ORs) from snap, its words before the keys were read, to keys, the
+ * bits of the keys read: clears only bits set in snap and absent from keys,
+ * so bits set after the snapshot survive; restores lost bits of keys.
+ */
+void dp_query_filter_merge(__u64 *live, const __u64 *snap, const __u64 *keys, size_t words);
 int dp_query_deny_set(struct dp *dp, const struct query_key *key,
 		      const struct query_deny *deny);
 int dp_query_deny_sweep(struct dp *dp, __u64 now_ns);
