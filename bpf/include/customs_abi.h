@@ -65,7 +65,8 @@ static inline void country_code(__u16 idx, char out[2])
  * a second-level reference per /24), one per /16 that is not one
  * country; then the IPv6 index (a u32 per /16 of the upper 64 bits,
  * refined 7 bits at a time by sub-index blocks where the data is dense:
- * where in the /64 tree the search may start); then the IPv6 /64 tree (128-byte nodes of 64-bit keys, four to a block), then the IPv6
+ * where in the /64 tree the search may start); then the IPv6 /64 tree
+ * (128-byte nodes of 64-bit keys, four to a block), then the IPv6
  * exception tree (512-byte nodes of 128-bit keys) for the few /64s that
  * hold longer prefixes. Keys are in host byte order: a table is built on
  * the machine that loads it.
@@ -455,8 +456,9 @@ _Static_assert(sizeof(struct query_key) == 24, "query_key layout");
 /*
  * The filter in front of query_counts (bpf/include/query.h): one bit per
  * hash of a tracked key, so a prefix never seen costs no hash-map lookup.
- * The kernel sets bits as it inserts; the agent rewrites the whole filter
- * from the keys it reads each interval, which drops evicted ones.
+ * The kernel sets bits as it inserts; each interval the agent clears the
+ * bits of keys it no longer read, which drops evicted ones
+ * (dp_query_filter_merge()).
  */
 #define QUERY_SEEN_BITS		20
 #define QUERY_SEEN_WORDS	(1u << (QUERY_SEEN_BITS - 6))

@@ -103,6 +103,11 @@ static __always_inline void query_value_add(struct query_value *v,
 		v->conns += 1;
 }
 
+static __always_inline void query_seen_mark(__u32 bit)
+{
+	__sync_fetch_and_or(&query_seen[bit >> 6], 1ull << (bit & 63));
+}
+
 /* Adds one packet of the client prefix to model's counts. */
 static __always_inline void query_count(__u32 model, const struct pkt_meta *m,
 					bool source, enum query_field what, __u64 bytes)
@@ -124,8 +129,9 @@ static __always_inline void query_count(__u32 model, const struct pkt_meta *m,
 		}
 	}
 	/*
-	 * Not tracked, or its bit was lost (the agent rewrites the filter
-	 * while the kernel may set a bit): the insert below finds it then.
+	 * Not tracked, or its bit was lost (the agent cleared a stale bit
+	 * that this key had just set too, dp_query_filter_merge()): the
+	 * insert below finds it then.
 	 */
 	budget = bpf_map_lookup_elem(&query_budget, &zero);
 	if (!budget || !budget_take(budget, query_inserts_per_sec, query_inserts_burst)) {
@@ -135,13 +141,13 @@ static __always_inline void query_count(__u32 model, const struct pkt_meta *m,
 	query_value_add(&init, what, bytes);
 	/* Another CPU may insert the same key first: ours is then a fresh slot. */
 	if (bpf_map_update_elem(&query_counts, &k, &init, BPF_NOEXIST) == 0) {
-		__sync_fetch_and_or(&query_seen[bit >> 6], 1ull << (bit & 63));
+		query_seen_mark(bit);
 		stat_inc(STAT_QUERY_INSERT);
 		return;
 	}
 	v = bpf_map_lookup_elem(&query_counts, &k);
 	if (v) {
-		__sync_fetch_and_or(&query_seen[bit >> 6], 1ull << (bit & 63));
+		query_seen_mark(bit);
 		query_value_add(v, what, bytes);
 		return;
 	}

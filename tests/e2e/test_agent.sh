@@ -70,25 +70,10 @@ write_policy deny
 # The agent loads a compiled table, as a node would; the test corrupts it later.
 "$B/customsctl" geo compile --db "$DB" --out "$LAB_TMP/geo.table" >/dev/null ||
 	lab_fail "compiling the geo table"
-cat >"$LAB_TMP/agent.yaml" <<EOF
-node:
-  id: test-node
-policy: policy.yaml
-geo:
-  database: geo.table
-  overrides: [overrides.txt]
-dataplane:
-  pin_dir: $LAB_PIN
-  cgroup: $LAB_CG
-  xdp:
-    - interface: cs-a
-      mode: native
-state_dir: state
-control_socket: $LAB_TMP/ctl.sock
-interval: 500ms
-metrics:
-  listen: $METRICS
-EOF
+{
+	printf 'node:\n  id: test-node\n'
+	lab_agent_yaml geo.table "" 500ms "$METRICS"
+} >"$LAB_TMP/agent.yaml"
 
 ctl() { lab_ctl "$@"; }
 start_agent() { lab_start_agent; AGENT=$LAB_AGENT; }

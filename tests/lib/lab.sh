@@ -303,9 +303,10 @@ EOC
 }
 
 # The agent configuration of a lab run: policy.yaml and overrides.txt in
-# $LAB_TMP, native XDP on cs-a, 1 s intervals, no metrics listener, and
-# telemetry to the collector on 127.0.0.1:PORT (lab_telemetry).
-lab_agent_yaml() { # DB PORT
+# $LAB_TMP, native XDP on cs-a, intervals of INTERVAL (1s), metrics on
+# METRICS (none), and telemetry to the collector on 127.0.0.1:PORT
+# (lab_telemetry), none when PORT is empty.
+lab_agent_yaml() { # DB PORT [INTERVAL] [METRICS]
 	cat <<EOC
 policy: policy.yaml
 geo:
@@ -319,11 +320,11 @@ dataplane:
       mode: native
 state_dir: state
 control_socket: $LAB_TMP/ctl.sock
-interval: 1s
+interval: ${3:-1s}
 metrics:
-  listen: ""
+  listen: "${4:-}"
 EOC
-	lab_collector_yaml "$2"
+	[ -z "$2" ] || lab_collector_yaml "$2"
 }
 
 # customs-collector in namespace NS on 127.0.0.1:PORT, trusting the node

@@ -756,7 +756,8 @@ static int table_compile(struct geo_table *t)
 	}
 	v6x_build(&x);
 	err = -E2BIG;
-	n_blocks = GEO_V4_TBL8_BASE + tbl8 + nodes + GEO_V6X_TOP_BLOCKS + x.nsub + (cnodes + GEO_V6C_PER_BLOCK - 1) / GEO_V6C_PER_BLOCK;
+	n_blocks = GEO_V4_TBL8_BASE + tbl8 + nodes + GEO_V6X_TOP_BLOCKS + x.nsub +
+		   (cnodes + GEO_V6C_PER_BLOCK - 1) / GEO_V6C_PER_BLOCK;
 	for (r = 0; r < (__u32)xdepth; r++)
 		n_blocks += xsizes[r];
 	if (n_blocks > GEO_TABLE_BLOCKS)
@@ -879,7 +880,8 @@ __u16 geo_table_lookup_v6(struct geo_table *t, const __u32 addr[4])
 	h = &img[0].hdr;
 	hi = ((__u64)ntohl(addr[0]) << 32) | ntohl(addr[1]);
 	lo = ((__u64)ntohl(addr[2]) << 32) | ntohl(addr[3]);
-	e = img[geo_idx_block(h->v6x_block, (__u32)(hi >> 48))].v6idx[geo_idx_slot((__u32)(hi >> 48))];
+	k = (__u32)(hi >> 48);
+	e = img[geo_idx_block(h->v6x_block, k)].v6idx[geo_idx_slot(k)];
 	for (shift = 48, k = 0; k < GEO_V6X_MAX_SUB && (e & GEO_V6X_SUB); k++) {
 		shift -= GEO_V6X_SUB_BITS;
 		e = img[e & ~GEO_V6X_SUB].v6idx[geo_idx_slot((__u32)(hi >> shift))];
