@@ -12,9 +12,10 @@
  *                     any packet exists (v4-mapped IPv6 is IPv4)
  *   sockops_outcomes  established TCP connections, for service levels
  *   tc_unreach_egress serving interfaces, tcx egress: destination
- *                     unreachables the host sends about packets to a served
- *                     endpoint (the served side refusing a client); counts
- *                     only, never changes traffic
+ *                     unreachables and TCP resets the host sends from no
+ *                     tenant socket about a served endpoint (the served
+ *                     side refusing a client); counts only, never changes
+ *                     traffic
  *
  * Bytes are L3 bytes (IP header + payload) at every layer: the IP header's
  * length at XDP (multi-buffer frames included), skb->len at cgroup_skb
@@ -101,6 +102,7 @@ enum tcp_outcome_field {
 	OUTCOME_RESET_SENT = 1 << 2,
 	OUTCOME_ATTEMPT_REFUSED = 1 << 3,
 	OUTCOME_UNREACH_SENT = 1 << 4,
+	OUTCOME_ATTEMPT_RESET = 1 << 5,
 };
 
 static __always_inline void tcp_count(const struct tenant_info *who,
@@ -135,6 +137,28 @@ static __always_inline void tcp_count(const struct tenant_info *who,
 		o->attempts_refused++;
 	if (what & OUTCOME_UNREACH_SENT)
 		o->unreach_sent++;
+	if (what & OUTCOME_ATTEMPT_RESET)
+		o->attempts_reset++;
+}
+
+/*
+ * True when a TCP socket sends the segment. The resets the host sends for
+ * no connection of a socket (nothing listens on the port, a TIME_WAIT or
+ * request socket, a segment a socket refuses) leave from a TCP control
+ * socket (SOCK_RAW) or, for IPv6 and nftables' reject, from none. Since
+ * Linux 6.0 that control socket is one per CPU, made at boot; before, one
+ * per namespace, in the cgroup of the namespace's creator, which can be a
+ * tenant's: cgroup_skb egress then sees the reset too, so it counts only
+ * a SOCK_STREAM socket's and the tc counter everything else.
+ */
+static __always_inline bool from_tcp_socket(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (!sk)
+		return false;
+	sk = bpf_sk_fullsock(sk);
+	return sk && sk->type == SOCK_STREAM;
 }
 
 static __always_inline bool is_syn(const struct pkt_meta *m)
@@ -214,7 +238,8 @@ static __always_inline int skb_judge(struct __sk_buff *skb, enum direction dir)
 		if (dir == DIR_INGRESS && is_syn(&m))
 			tcp_count(who, country, DIR_INGRESS, OUTCOME_ATTEMPT |
 				  (v == VERDICT_DENY ? OUTCOME_ATTEMPT_REFUSED : 0));
-		else if (dir == DIR_EGRESS && (m.tcp_flags & TCP_FLAG_RST))
+		else if (dir == DIR_EGRESS && (m.tcp_flags & TCP_FLAG_RST) &&
+			 from_tcp_socket(skb))
 			tcp_count(who, country, DIR_INGRESS, OUTCOME_RESET_SENT);
 	}
 	return v == VERDICT_DENY ? 0 : 1;
@@ -233,14 +258,45 @@ int skb_egress(struct __sk_buff *skb)
 }
 
 /*
- * The host refusing a client of a served endpoint: a destination
+ * A reset the host sends from no tenant socket (from_tcp_socket()) out of
+ * a served endpoint: counted here, since the cgroup hooks count only what
+ * tenant sockets send. One with ACK set answers a segment without ACK, a
+ * SYN in practice (RFC 793: the reset to a segment without ACK carries
+ * sequence 0 and acknowledges it): nothing listens, so the attempt is
+ * refused, and no cgroup hook saw it, since it reached no socket.
+ */
+static __always_inline void count_host_reset(struct __sk_buff *skb, const struct pkt_meta *m)
+{
+	__u32 what = OUTCOME_RESET_SENT;
+	struct tenant_info *who;
+	struct pkt_meta ep = {};
+
+	if (!(m->tcp_flags & TCP_FLAG_RST) || from_tcp_socket(skb))
+		return;
+	/* The endpoint is the reset's source. */
+	ep.family = m->family;
+	ep.l4_proto = PROTO_TCP;
+	ep.dport = m->sport;
+	__builtin_memcpy(ep.daddr, m->saddr, sizeof(ep.daddr));
+	who = endpoint_lookup(&ep);
+	if (!who)
+		return;
+	if (m->tcp_flags & TCP_FLAG_ACK)
+		what |= OUTCOME_ATTEMPT | OUTCOME_ATTEMPT_REFUSED | OUTCOME_ATTEMPT_RESET;
+	tcp_count(who, country_of(m, false), DIR_INGRESS, what);
+}
+
+/*
+ * The host refusing a client of a served endpoint. A destination
  * unreachable (nothing listens on a UDP port, a firewall rule rejects
- * with ICMP) is sent by the kernel from no tenant's socket, so only the
- * serving interface sees it leave. The quoted packet names the endpoint,
- * looked up as XDP does; the unreachable's destination is the client,
- * whose country it counts under. A quoted TCP SYN is also an attempt, one
- * that never reached a socket. tcx runs the next program whatever this
- * one finds: TCX_NEXT (TC_ACT_UNSPEC) on every path.
+ * with ICMP) or a TCP reset for no connection (nothing listens on a TCP
+ * port) is sent by the kernel from no tenant's socket, so only the
+ * serving interface sees it leave. The packet an unreachable quotes
+ * names the endpoint, looked up as XDP does; the unreachable's
+ * destination is the client, whose country it counts under. A quoted TCP
+ * SYN is also an attempt, one that never reached a socket. tcx runs the
+ * next program whatever this one finds: TCX_NEXT (TC_ACT_UNSPEC) on
+ * every path.
  */
 SEC("tc")
 int tc_unreach_egress(struct __sk_buff *skb)
@@ -250,11 +306,13 @@ int tc_unreach_egress(struct __sk_buff *skb)
 	__u32 what = OUTCOME_UNREACH_SENT;
 	int r;
 
-	r = parse_unreach_l2((void *)(long)skb->data, (void *)(long)skb->data_end,
-			     &m, &q);
+	r = parse_egress_l2((void *)(long)skb->data, (void *)(long)skb->data_end,
+			    &m, &q);
+	if (r == PARSE_EGRESS_TCP)
+		count_host_reset(skb, &m);
 	if (r < 0)
 		stat_inc(STAT_PARSE_ERROR);	/* an unreachable we cannot attribute */
-	if (r <= 0)
+	if (r != PARSE_EGRESS_UNREACH)
 		return TCX_NEXT;
 	who = endpoint_lookup(&q);
 	if (!who)

@@ -368,15 +368,21 @@ _Static_assert(sizeof(struct meter_ctl) == 16, "meter_ctl layout");
  *
  *   attempts		TCP SYNs that reached a served socket, that the data
  *			plane dropped, or that the host answered with an
- *			unreachable
+ *			unreachable or a reset
  *   established	connections established (sock_ops)
- *   resets_sent	RST segments leaving tenant sockets
+ *   resets_sent	RST segments the served side sent: from tenant sockets
+ *			(cgroup_skb egress), and those the host sends from no
+ *			socket of a tenant (tc egress: nothing listening, a
+ *			TIME_WAIT socket, a firewall's reject)
  *   attempts_refused	of attempts, those dropped by the data plane or
- *			answered with an unreachable: an attempt neither
- *			established nor refused went unanswered
+ *			answered with an unreachable or a reset: an attempt
+ *			neither established nor refused went unanswered
  *   unreach_sent	ICMP/ICMPv6 destination unreachables the host sent
  *			about a packet to a served endpoint, TCP or UDP
  *			(fragmentation-needed is not a refusal: not counted)
+ *   attempts_reset	of attempts (and of resets_sent), those the host
+ *			answered with a reset: a reset that refused a
+ *			connection, not one that ended an established one
  */
 struct tcp_outcome {
 	__u64 attempts;
@@ -384,8 +390,9 @@ struct tcp_outcome {
 	__u64 resets_sent;
 	__u64 attempts_refused;
 	__u64 unreach_sent;
+	__u64 attempts_reset;
 };
-_Static_assert(sizeof(struct tcp_outcome) == 40, "tcp_outcome layout");
+_Static_assert(sizeof(struct tcp_outcome) == 48, "tcp_outcome layout");
 
 /*
  * Kernel numbers newer than the uapi headers userspace builds against

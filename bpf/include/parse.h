@@ -10,7 +10,7 @@
  * for BPF (where the verifier checks the bounds) and for userspace (where
  * the fuzz target runs it under AddressSanitizer). XDP starts at L2 with
  * parse_l2(); cgroup_skb, whose data starts at the IP header, uses parse_l3();
- * the tc egress counter of unreachables uses parse_unreach_l2(), which also
+ * the tc egress counter of refusals uses parse_egress_l2(), which also
  * reads the packet an ICMP or ICMPv6 destination unreachable quotes.
  */
 #ifndef CUSTOMS_PARSE_H
@@ -484,19 +484,30 @@ parse_quote(const __u8 *start, const __u8 *pos, const __u8 *end, __u16 proto,
 	return 1;
 }
 
+/* What parse_egress_l2() found. */
+enum parse_egress {
+	PARSE_EGRESS_OTHER = 0,		/* anything else, or outer headers that do not parse */
+	PARSE_EGRESS_UNREACH = 1,	/* a destination unreachable, its quote in *q */
+	PARSE_EGRESS_TCP = 2,		/* a TCP segment, ports and flags in *m */
+};
+
 /*
- * A destination unreachable in a frame that starts with an Ethernet
- * header: ICMP type 3 except code 4 (fragmentation needed asks for a
- * smaller packet and refuses nothing), or ICMPv6 type 1 (packet too big
- * is type 2 and never matches), IPv6 only when ICMPv6 follows the fixed
- * header directly. The outer packet goes into *m, the packet
- * it quotes into *q. Returns 1 for an unreachable whose quote parsed, 0
- * for any other frame (or one whose outer headers do not parse), and a
- * negative parse_status for an unreachable whose quote cannot be read.
+ * A frame leaving a serving interface, from its Ethernet header, as the tc
+ * egress counter reads it. A destination unreachable: ICMP type 3 except
+ * code 4 (fragmentation needed asks for a smaller packet and refuses
+ * nothing), or ICMPv6 type 1 (packet too big is type 2 and never
+ * matches); the outer packet goes into *m, the packet it quotes into *q.
+ * A TCP segment (a reset the host sends, to be told apart by the caller):
+ * its IP header and ports in *m. IPv6 only when ICMPv6 or TCP follows the
+ * fixed header directly: the host sends its errors and resets with no
+ * extension headers, and walking two chains (this one and the quote's)
+ * would multiply the verifier's paths past its limit. Returns an
+ * enum parse_egress, or a negative parse_status for an unreachable whose
+ * quote cannot be read.
  */
 static __always_inline int
-parse_unreach_l2(const void *data, const void *data_end, struct pkt_meta *m,
-		 struct pkt_meta *q)
+parse_egress_l2(const void *data, const void *data_end, struct pkt_meta *m,
+		struct pkt_meta *q)
 {
 	const __u8 *start = data, *end = data_end, *l3 = data, *l4 = NULL;
 	const struct parse_icmp_hdr *ih;
@@ -506,33 +517,32 @@ parse_unreach_l2(const void *data, const void *data_end, struct pkt_meta *m,
 	__builtin_memset(m, 0, sizeof(*m));
 	__builtin_memset(q, 0, sizeof(*q));
 	if (parse_eth(start, end, m, &l3, &proto) != PARSE_OK)
-		return 0;
+		return PARSE_EGRESS_OTHER;
 	if (proto == parse_htons(ETH_P_IPV4)) {
-		if (parse_ipv4_hdr(start, l3, end, m, &l4) != PARSE_OK || !l4 ||
-		    m->l4_proto != PROTO_ICMP)
-			return 0;
+		if (parse_ipv4_hdr(start, l3, end, m, &l4) != PARSE_OK || !l4)
+			return PARSE_EGRESS_OTHER;
 	} else if (proto == parse_htons(ETH_P_IPV6)) {
-		/*
-		 * The host sends its ICMPv6 errors with no extension headers,
-		 * and walking two chains (this one and the quote's) would
-		 * multiply the verifier's paths past its limit.
-		 */
-		if (parse_ipv6_fixed(start, l3, end, m, &nexthdr) != PARSE_OK ||
-		    nexthdr != PROTO_ICMPV6)
-			return 0;
+		if (parse_ipv6_fixed(start, l3, end, m, &nexthdr) != PARSE_OK)
+			return PARSE_EGRESS_OTHER;
 		m->l4_proto = nexthdr;
 		l4 = l3 + sizeof(struct parse_ipv6_hdr);
 	} else {
-		return 0;
+		return PARSE_EGRESS_OTHER;
 	}
+	if (m->l4_proto == PROTO_TCP) {
+		m->l4_off = (__u16)(l4 - start);
+		return parse_tcp(l4, end, m) == PARSE_OK ? PARSE_EGRESS_TCP : PARSE_EGRESS_OTHER;
+	}
+	if (m->l4_proto != (m->family == 4 ? PROTO_ICMP : PROTO_ICMPV6))
+		return PARSE_EGRESS_OTHER;
 	ih = (const void *)l4;
 	if (!parse_has(ih, sizeof(*ih), end))
-		return 0;
+		return PARSE_EGRESS_OTHER;
 	if (m->family == 4 &&
 	    (ih->type != ICMP_DEST_UNREACH || ih->code == ICMP_FRAG_NEEDED))
-		return 0;
+		return PARSE_EGRESS_OTHER;
 	if (m->family == 6 && ih->type != ICMPV6_DEST_UNREACH)
-		return 0;
+		return PARSE_EGRESS_OTHER;
 	m->l4_off = (__u16)(l4 - start);
 	return parse_quote(start, l4 + sizeof(*ih), end, proto, q);
 }

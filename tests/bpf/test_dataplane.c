@@ -836,6 +836,66 @@ static void unreach_v6_counts_through_extension_headers(void **state)
 	ASSERT_EQ(o.unreach_sent, 1, "v4-mapped client counted under IR");
 }
 
+/*
+ * Resets the host sends from no socket, as BPF_PROG_RUN gives them (no
+ * skb->sk, as for IPv6 and nftables' reject; IPv4's leave from a SOCK_RAW
+ * control socket, tests/e2e/test_guarantees_unreach.sh): RST|ACK answers a
+ * SYN, a refused attempt; RST alone answers a segment with ACK.
+ */
+static void host_resets_count_as_resets_and_refused_attempts(void **state)
+{
+	struct fixture *f = *state;
+	struct tenant_info m1 = { TENANT, MODEL };
+	struct endpoint_key ep6 = { .port = 443, .proto = IPPROTO_TCP, .family = 6 };
+	struct pkt_spec rst = { .family = 4, .src = "198.51.100.10", .dst = "192.0.2.5",
+				.proto = IPPROTO_TCP, .sport = 443, .dport = 40000,
+				.tcp_flags = 0x14 };
+	struct pkt_spec rst6 = rst, wild = rst, other = rst;
+	int stats = bpf_map__fd(dp_skeleton(f->dp)->maps.stats);
+	struct tcp_outcome o;
+
+	test_need_bpf();
+	ASSERT_EQ(run_prog(f, dp_skeleton(f->dp)->progs.tc_unreach_egress, &rst), TCX_NEXT_RET,
+		  "rst|ack passes on");
+	rst.tcp_flags = 0x04;
+	ASSERT_EQ(run_prog(f, dp_skeleton(f->dp)->progs.tc_unreach_egress, &rst), TCX_NEXT_RET,
+		  "rst passes on");
+	o = outcome_of(f, MODEL, "DE", NULL);
+	ASSERT_EQ(o.resets_sent, 2, "both resets");
+	ASSERT_EQ(o.attempts, 1, "the rst|ack answered an attempt");
+	ASSERT_EQ(o.attempts_refused, 1, "refused");
+	ASSERT_EQ(o.attempts_reset, 1, "refused with a reset");
+	ASSERT_EQ(o.unreach_sent, 0, "no unreachable");
+	/* IPv6, to an IR client. */
+	inet_pton(AF_INET6, "2001:db8::10", ep6.addr);
+	ASSERT_OK(dp_set_endpoint(f->dp, &ep6, &m1), "v6 tcp endpoint");
+	ASSERT_OK(testgeo_set(f->dp, "2001:db8:1::/48", "IR"), "geo v6");
+	rst6.family = 6;
+	rst6.src = "2001:db8::10";
+	rst6.dst = "2001:db8:1::7";
+	ASSERT_EQ(run_prog(f, dp_skeleton(f->dp)->progs.tc_unreach_egress, &rst6),
+		  TCX_NEXT_RET, "v6 rst|ack passes on");
+	o = outcome_of(f, MODEL, "IR", NULL);
+	ASSERT_EQ(o.attempts_reset, 1, "v6: refused with a reset");
+	ASSERT_EQ(o.resets_sent, 1, "v6: one reset");
+	/* The wildcard endpoint (any address, port 8443): model 2. */
+	wild.src = "198.51.100.99";
+	wild.sport = 8443;
+	run_prog(f, dp_skeleton(f->dp)->progs.tc_unreach_egress, &wild);
+	o = outcome_of(f, MODEL2, "DE", NULL);
+	ASSERT_EQ(o.attempts_reset, 1, "wildcard endpoint's model");
+	/* From a port no endpoint serves, or a segment that is no reset: nothing. */
+	other.sport = 444;
+	run_prog(f, dp_skeleton(f->dp)->progs.tc_unreach_egress, &other);
+	other.sport = 443;
+	other.tcp_flags = 0x11;
+	run_prog(f, dp_skeleton(f->dp)->progs.tc_unreach_egress, &other);
+	o = outcome_of(f, MODEL, "DE", NULL);
+	ASSERT_EQ(o.resets_sent, 2, "unchanged by the unserved port and the fin");
+	ASSERT_EQ(o.attempts, 1, "unchanged");
+	ASSERT_EQ(percpu_u64_sum(stats, STAT_PARSE_ERROR), 0, "no parse errors");
+}
+
 static void unreach_not_counted_unless_a_refusal_of_a_served_endpoint(void **state)
 {
 	struct fixture *f = *state;
@@ -908,6 +968,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(unreach_v4_counts_for_endpoint_and_client_country,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(unreach_v6_counts_through_extension_headers,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(host_resets_count_as_resets_and_refused_attempts,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(unreach_not_counted_unless_a_refusal_of_a_served_endpoint,
 						setup, teardown),

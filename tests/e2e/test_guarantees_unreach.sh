@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# Refusals the serving host sends as ICMP, end to end, in namespaces: the
-# guaranteed country (AE) reaches a TCP model (m1) and a UDP model (m3);
+# Refusals the serving host sends as ICMP and as TCP resets, end to end,
+# in namespaces: the guaranteed country (AE) reaches TCP models (m1, m2,
+# m4) and a UDP model (m3);
 #  - served TCP connections: met, no refusals;
 #  - an nftables rule in the server's namespace rejects m1's port with
 #    icmp admin-prohibited: every refused connection is one unreachable
@@ -9,6 +10,11 @@
 #  - UDP datagrams to m3's port, where nothing listens: port
 #    unreachables, counted exactly, a breach with no attempts;
 #  - a UDP datagram to a port no model serves: no unreachable counted;
+#  - TCP to m2's port, where nothing listens: the kernel's resets (from
+#    no tenant socket, seen at tcx egress) are attempts refused with a
+#    reset, each counted once, a breach;
+#  - m4's server resets every connection it accepted: resets from a tenant
+#    socket (cgroup_skb egress), counted once, not as refused attempts;
 #  - the tcx egress link detached by hand is repaired and reported;
 #  - customs-audit verify and report --guarantees show it all, signed.
 set -u
@@ -22,11 +28,12 @@ command -v bpftool >/dev/null || lab_fail "bpftool missing (scripts/setup instal
 command -v nft >/dev/null || lab_fail "nft missing (scripts/setup installs nftables)"
 
 SRV=198.18.0.1 AE=192.0.2.2
-P1=8080 P3=9443 PNONE=9444 CPORT=17444
-N_TCP=5 N_UDP=7
+P1=8080 P2=8082 P3=9443 P4=8084 PNONE=9444 CPORT=17444
+N_TCP=5 N_UDP=7 N_RST=4 N_RESET=3
 
+mkdir -p "$LAB_CG/m1" "$LAB_CG/m2" "$LAB_CG/m3" "$LAB_CG/m4" "$LAB_TMP/col/keys" \
+	"$LAB_TMP/node"
 lab_serving_pair $SRV $AE
-mkdir -p "$LAB_CG/m1" "$LAB_CG/m3" "$LAB_TMP/col/keys" "$LAB_TMP/node"
 printf '192.0.2.0/24 AE\n198.18.0.0/15 AE\n' >"$LAB_TMP/overrides.txt"
 # Every unreachable is sent: the kernel's per-peer rate limit would
 # otherwise make the counts depend on timing (this namespace only).
@@ -52,20 +59,40 @@ models:
     tenants:
       - name: serving1
         cgroup: $LAB_CG_REL/m1
+  - name: m2
+    tier: licensed
+    endpoints: ["$SRV:$P2/tcp"]
+    tenants:
+      - name: serving2
+        cgroup: $LAB_CG_REL/m2
   - name: m3
     tier: licensed
     endpoints: ["$SRV:$P3/udp"]
     tenants:
       - name: serving3
         cgroup: $LAB_CG_REL/m3
+  - name: m4
+    tier: licensed
+    endpoints: ["$SRV:$P4/tcp"]
+    tenants:
+      - name: serving4
+        cgroup: $LAB_CG_REL/m4
 guarantees:
   - name: ae-m1
     models: [m1]
     from: 2026-01-01
     availability: 90%
+  - name: ae-m2
+    models: [m2]
+    from: 2026-01-01
+    availability: 90%
   - name: ae-m3
     models: [m3]
     from: 2026-01-01
+  - name: ae-m4
+    models: [m4]
+    from: 2026-01-01
+    availability: 90%
 EOF
 
 lab_telemetry unreach-node $CPORT
@@ -121,6 +148,20 @@ lab_in b "$B/customs-lab-client" udp --src $AE --dst $SRV:$PNONE --count 3 --siz
 	lab_fail "sending to an unserved port"
 lab_expect breach "ae-m3 state in status, with its unreachables" unreach_state ae-m3
 
+lab_say "TCP to m2's port, nothing listening: the kernel resets every SYN"
+out=$(lab_in b "$B/customs-lab-client" tcp --src $AE --dst $SRV:$P2 --requests $N_RST \
+	--tokens 8 --keep-going)
+echo "$out"
+echo "$out" | grep -q "refused" || lab_fail "m2 not refused with a reset: $out"
+
+lab_say "m4's server resets every connection it accepts"
+lab_bg_cg a "$LAB_CG/m4" server4 "$B/customs-lab-server" --listen $SRV:$P4 --tokens-per-sec 0 \
+	--reset-every 1
+lab_wait 5 lab_in a bash -c "ss -tln | grep -q $SRV:$P4" || lab_fail "m4 server"
+out=$(lab_in b "$B/customs-lab-client" tcp --src $AE --dst $SRV:$P4 --requests $N_RESET \
+	--tokens 8 --keep-going)
+echo "$out"
+
 lab_say "drift: the tcx link detached by hand is repaired"
 bpftool link detach pinned "$LAB_PIN/links/tcx-egress-cs-a" || lab_fail "detaching our tcx link"
 lab_expect true "tcx egress link re-attached" tcx_attached
@@ -137,7 +178,9 @@ lab_wait 10 bash -c "! kill -0 $LAB_AGENT"
 	--format json >"$LAB_TMP/g.json" || lab_fail "report --guarantees"
 "$B/customs-audit" report "$LAB_TMP/bundle" --keys "$LAB_TMP/col/keys" --guarantees
 g1='[.guarantees[] | select(.guarantee=="ae-m1")][0]'
+g2='[.guarantees[] | select(.guarantee=="ae-m2")][0]'
 g3='[.guarantees[] | select(.guarantee=="ae-m3")][0]'
+g4='[.guarantees[] | select(.guarantee=="ae-m4")][0]'
 expect_json() { # LABEL JQ-FILTER WANT
 	local got
 	got=$(jq -r "$2" "$LAB_TMP/g.json")
@@ -155,6 +198,18 @@ expect_json "ae-m1 breached interval lists its unreachables" \
 expect_json "ae-m3 unreachables (the unserved port not among them)" "$g3.unreachables" $N_UDP
 expect_json "ae-m3 attempts" "$g3.attempts" 0
 expect_json "ae-m3 state" "$g3.state" breach
+expect_json "ae-m2 attempts (each SYN reset)" "$g2.attempts" $N_RST
+expect_json "ae-m2 resets" "$g2.resets" $N_RST
+expect_json "ae-m2 resets answering attempts" "$g2.attempts_reset" $N_RST
+expect_json "ae-m2 unanswered" "$g2.unanswered" 0
+expect_json "ae-m2 refusals (each once)" "$g2.refusals" $N_RST
+expect_json "ae-m2 state" "$g2.state" breach
+expect_json "ae-m4 attempts" "$g4.attempts" $N_RESET
+expect_json "ae-m4 established" "$g4.established" $N_RESET
+expect_json "ae-m4 resets (the tenant socket's, once each)" "$g4.resets" $N_RESET
+expect_json "ae-m4 resets answering attempts" "$g4.attempts_reset" 0
+expect_json "ae-m4 availability" "$g4.availability" 0
+expect_json "ae-m4 state" "$g4.state" breach
 jq -e '[.events[] | select(.kind=="guarantee_drift" and
 	(.detail | test("link tcx-egress-cs-a detached; re-attached")))] | length > 0' \
 	"$LAB_TMP/g.json" >/dev/null || lab_fail "the tcx link drift is not reported"

@@ -4,7 +4,7 @@
  * for userspace under ASan+UBSan: any read past the end pointer is a crash.
  * The first input byte picks the entry point (L2 as XDP, or L3 as
  * cgroup_skb with an IPv4 or IPv6 protocol); the rest is the packet. An L2
- * frame also goes through parse_unreach_l2, as the tc egress counter reads
+ * frame also goes through parse_egress_l2, as the tc egress counter reads
  * it, quote included.
  */
 #include <stdint.h>
@@ -34,11 +34,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (data[0] % 3) {
 	case 0:
 		st = parse_l2(pkt, pkt + len, &m);
-		r = parse_unreach_l2(pkt, pkt + len, &outer, &quote);
-		if (r < -(int)PARSE_STATUS_MAX || r > 1)
+		r = parse_egress_l2(pkt, pkt + len, &outer, &quote);
+		if (r < -(int)PARSE_STATUS_MAX || r > PARSE_EGRESS_TCP)
 			abort();
-		if (r == 1 && (outer.l4_off > len || quote.l3_off > len || quote.l4_off > len ||
-			       quote.l3_off <= outer.l4_off))
+		if (r == PARSE_EGRESS_UNREACH &&
+		    (outer.l4_off > len || quote.l3_off > len || quote.l4_off > len ||
+		     quote.l3_off <= outer.l4_off))
+			abort();
+		if (r == PARSE_EGRESS_TCP && (outer.l4_off + 20u > len || outer.l4_proto != 6))
 			abort();
 		break;
 	case 1:

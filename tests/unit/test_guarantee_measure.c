@@ -2,8 +2,9 @@
 /*
  * One guaranteed (country, model) over one interval: each refusal counted
  * once (a dropped SYN is a denied packet, a SYN answered with an
- * unreachable is an unreachable, neither is also unanswered), UDP
- * unreachables without attempts are a breach, and the states.
+ * unreachable is an unreachable, neither is also unanswered), a reset that
+ * answered an attempt ends no connection, UDP unreachables without
+ * attempts are a breach, and the states.
  */
 #include <string.h>
 
@@ -92,6 +93,29 @@ static void each_refusal_counted_once(void **state)
 	ASSERT_EQ(r.state, IGUARANTEE_BREACH, "below 90%");
 }
 
+static void resets_answering_attempts_end_no_connection(void **state)
+{
+	/*
+	 * 10 SYNs: 6 established (1 of them reset later), 4 answered with a
+	 * reset by the host (nothing listened for a while): 5 resets.
+	 */
+	struct tcp_outcome_record tcp[] = { outcome("AE", 10, 6, 5, 4, 0) };
+	struct interval_guarantee r = cell(0.5);
+
+	(void)state;
+	tcp[0].value.attempts_reset = 4;
+	agent_guarantee_measure(&r, MODEL, cc("AE"), tcp, 1, NULL, 0);
+	ASSERT_EQ(r.resets, 5, "resets, both kinds");
+	ASSERT_EQ(r.attempts_reset, 4, "of them, answering attempts");
+	ASSERT_EQ(r.unanswered, 0, "the reset attempts are answered");
+	ASSERT_EQ(r.refusals, 5, "each refusal once");
+	ASSERT_TRUE(r.availability > 0.499 && r.availability < 0.501, "(6 - 1) / 10");
+	ASSERT_EQ(r.state, IGUARANTEE_MET, "50% promised");
+	ASSERT_EQ(interval_good(6, 5, 4), 5, "good: one connection ended");
+	ASSERT_EQ(interval_good(1, 5, 0), 0, "never below zero");
+	ASSERT_EQ(interval_good(3, 2, 4), 3, "more attempt resets than resets: none ended");
+}
+
 static void unreachables_alone_are_a_breach(void **state)
 {
 	struct tcp_outcome_record tcp[] = { outcome("AE", 0, 0, 0, 0, 4) };
@@ -128,6 +152,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(each_refusal_counted_once),
+		cmocka_unit_test(resets_answering_attempts_end_no_connection),
 		cmocka_unit_test(unreachables_alone_are_a_breach),
 		cmocka_unit_test(served_is_met_and_quiet_is_idle),
 	};

@@ -83,7 +83,7 @@ int agent_attach_all(struct agent *a)
 
 	if (a->cfg.cgroup[0])
 		err = dp_attach_cgroup(a->dp, a->cfg.cgroup);
-	/* A serving interface: XDP in, and the unreachables it sends out. */
+	/* A serving interface: XDP in, and the unreachables and resets the host sends out. */
 	for (i = 0; !err && i < a->cfg.n_xdp; i++)
 		err = dp_attach_xdp(a->dp, a->cfg.xdp[i].interface, a->cfg.xdp[i].mode) ?:
 		      dp_attach_unreach(a->dp, a->cfg.xdp[i].interface);

@@ -15,9 +15,10 @@
  *    refusals, each counted once: packets denied, resets the served side
  *    sent, destination unreachables the host sent (TCP or UDP), and
  *    attempts that none of these or an establishment answered
- *    (unanswered); availability = (established - resets) / attempts
- *    against the target, where an attempt refused with an unreachable
- *    counts as an attempt.
+ *    (unanswered); availability = (established - resets that ended a
+ *    connection) / attempts against the target (interval_good()), where
+ *    an attempt refused with an unreachable or a reset counts as an
+ *    attempt.
  *
  * Notices (also a refused policy) and guarantee records travel in the next
  * interval record, so they are signed and chained with it.
@@ -280,6 +281,7 @@ static int tcp_deltas(struct agent *a, struct agent_guarantees *g,
 		(*out)[i].value.resets_sent -= old->value.resets_sent;
 		(*out)[i].value.attempts_refused -= old->value.attempts_refused;
 		(*out)[i].value.unreach_sent -= old->value.unreach_sent;
+		(*out)[i].value.attempts_reset -= old->value.attempts_reset;
 	}
 	free(g->prev);
 	g->prev = cur;
@@ -306,9 +308,10 @@ static struct interval_guarantee *new_record(struct agent_guarantees *g)
 
 /*
  * Every refusal once. A SYN the data plane dropped is in denied (a
- * packet) and one the host answered with an unreachable in unreachables;
- * both are also attempts, marked refused, so only the attempts nothing
- * answered are unanswered. UDP has no attempts: its refusals are denied
+ * packet), one the host answered with an unreachable in unreachables, and
+ * one it answered with a reset in resets (and attempts_reset); all are
+ * also attempts, marked refused, so only the attempts nothing answered
+ * are unanswered. UDP has no attempts: its refusals are denied
  * packets and unreachables.
  */
 void agent_guarantee_measure(struct interval_guarantee *r, __u32 stable, __u16 country,
@@ -327,6 +330,7 @@ void agent_guarantee_measure(struct interval_guarantee *r, __u32 stable, __u16 c
 		r->established += tcp[i].value.established;
 		r->resets += tcp[i].value.resets_sent;
 		r->unreachables += tcp[i].value.unreach_sent;
+		r->attempts_reset += tcp[i].value.attempts_reset;
 		refused += tcp[i].value.attempts_refused;
 	}
 	for (i = 0; i < n; i++) {
@@ -341,7 +345,7 @@ void agent_guarantee_measure(struct interval_guarantee *r, __u32 stable, __u16 c
 		    k->verdict != VERDICT_DENY)
 			r->bytes += recs[i].value.bytes;
 	}
-	good = r->established > r->resets ? r->established - r->resets : 0;
+	good = interval_good(r->established, r->resets, r->attempts_reset);
 	answered = r->established + refused;
 	r->unanswered = r->attempts > answered ? r->attempts - answered : 0;
 	r->refusals = r->denied + r->resets + r->unreachables + r->unanswered;
@@ -462,14 +466,16 @@ void agent_guarantees_status(const struct agent *a, struct strbuf *out, bool jso
 				      "\"country\": \"%s\", \"state\": \"%s\", \"attempts\": %llu, "
 				      "\"established\": %llu, \"refusals\": %llu, \"denied\": %llu, "
 				      "\"resets\": %llu, \"unreachables\": %llu, \"unanswered\": %llu, "
-				      "\"availability\": %.6f, \"target\": %.6f}", i ? ", " : "",
+				      "\"attempts_reset\": %llu, \"availability\": %.6f, "
+				      "\"target\": %.6f}", i ? ", " : "",
 				      r->guarantee, r->model, code, state,
 				      (unsigned long long)r->attempts,
 				      (unsigned long long)r->established,
 				      (unsigned long long)r->refusals, (unsigned long long)r->denied,
 				      (unsigned long long)r->resets,
 				      (unsigned long long)r->unreachables,
-				      (unsigned long long)r->unanswered, r->availability, r->target);
+				      (unsigned long long)r->unanswered,
+				      (unsigned long long)r->attempts_reset, r->availability, r->target);
 		else
 			strbuf_printf(out, "\n  %-24s %-16s %s %-7s %llu/%llu established, "
 				      "%llu refusals, availability %.4f (target %.4f)", r->guarantee,

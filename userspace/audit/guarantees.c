@@ -17,6 +17,7 @@
 #include <linux/types.h>
 
 #include "audit.h"
+#include "interval.h"
 #include "strbuf.h"
 
 struct gsum {
@@ -24,7 +25,7 @@ struct gsum {
 	double target;
 	__u64 intervals, met, breach, idle, revoked;
 	__u64 attempts, established, resets, denied, bytes, good;
-	__u64 refusals, unreachables, unanswered;
+	__u64 refusals, unreachables, unanswered, attempts_reset;
 	__u64 revoked_from_ns;
 	const char *revocation_ref;
 	struct strbuf breaches;			/* JSON objects, comma-separated */
@@ -126,8 +127,9 @@ static void add_status(struct gsum *g, const Customs__Batch *b, const Customs__G
 	g->refusals += s->refusals;
 	g->unreachables += s->unreachables;
 	g->unanswered += s->unanswered;
+	g->attempts_reset += s->attempts_reset;
 	g->bytes += s->bytes;
-	g->good += s->established > s->resets ? s->established - s->resets : 0;
+	g->good += interval_good(s->established, s->resets, s->attempts_reset);
 }
 
 static const char *event_kind(Customs__EventKind k)
@@ -198,7 +200,8 @@ static void render_json(struct strbuf *o, struct gview *v, struct strbuf *events
 			      "\"intervals_revoked\": %llu, \"attempts\": %llu, \"established\": %llu, "
 			      "\"resets\": %llu, \"denied\": %llu, \"bytes\": %llu, "
 			      "\"refusals\": %llu, \"unreachables\": %llu, \"unanswered\": %llu, "
-			      "\"revoked_from\": %llu, \"revocation_ref\": ",
+			      "\"attempts_reset\": %llu, \"revoked_from\": %llu, "
+			      "\"revocation_ref\": ",
 			      g->country, verdict(g, in->n_gaps), g->target, availability(g),
 			      (unsigned long long)g->intervals, (unsigned long long)g->met,
 			      (unsigned long long)g->breach, (unsigned long long)g->idle,
@@ -207,6 +210,7 @@ static void render_json(struct strbuf *o, struct gview *v, struct strbuf *events
 			      (unsigned long long)g->denied, (unsigned long long)g->bytes,
 			      (unsigned long long)g->refusals, (unsigned long long)g->unreachables,
 			      (unsigned long long)g->unanswered,
+			      (unsigned long long)g->attempts_reset,
 			      (unsigned long long)(g->revoked_from_ns / 1000000000ull));
 		strbuf_json_str(o, g->revocation_ref ? g->revocation_ref : "");
 		strbuf_printf(o, ", \"breaches\": [%s]}", strbuf_str(&g->breaches));
@@ -234,13 +238,17 @@ static void render_text(struct strbuf *o, struct gview *v, const struct strbuf *
 			      (unsigned long long)g->intervals, (unsigned long long)g->met,
 			      (unsigned long long)g->breach, (unsigned long long)g->idle,
 			      (unsigned long long)g->revoked);
-		if (g->refusals)
-			strbuf_printf(o, "      refusals %llu: denied %llu, resets %llu, "
-				      "unreachables %llu, unanswered %llu\n",
+		if (g->refusals) {
+			strbuf_printf(o, "      refusals %llu: denied %llu, resets %llu",
 				      (unsigned long long)g->refusals, (unsigned long long)g->denied,
-				      (unsigned long long)g->resets,
+				      (unsigned long long)g->resets);
+			if (g->attempts_reset)
+				strbuf_printf(o, " (%llu answering connection attempts)",
+					      (unsigned long long)g->attempts_reset);
+			strbuf_printf(o, ", unreachables %llu, unanswered %llu\n",
 				      (unsigned long long)g->unreachables,
 				      (unsigned long long)g->unanswered);
+		}
 		if (g->revoked_from_ns) {
 			fmt_iso(g->revoked_from_ns, from);
 			strbuf_printf(o, "      revoked from %s, reference %s\n", from,

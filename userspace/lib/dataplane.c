@@ -1180,6 +1180,7 @@ static void tcp_sum(struct tcp_outcome_record *r, const struct meter_key *key,
 		r->value.resets_sent += v[i].resets_sent;
 		r->value.attempts_refused += v[i].attempts_refused;
 		r->value.unreach_sent += v[i].unreach_sent;
+		r->value.attempts_reset += v[i].attempts_reset;
 	}
 }
 

@@ -73,8 +73,9 @@ struct dataplane *dp_skeleton(struct dp *dp);
 int dp_attach_cgroup(struct dp *dp, const char *cgroup_path);
 int dp_attach_xdp(struct dp *dp, const char *ifname, enum dp_xdp_mode mode);
 /*
- * The counter of destination unreachables (tc_unreach_egress) on a serving
- * interface's egress, through a tcx link beside any others. Every
+ * The counter of destination unreachables and of the resets the host sends
+ * from no tenant socket (tc_unreach_egress) on a serving interface's
+ * egress, through a tcx link beside any others. Every
  * interface with dp_attach_xdp() needs it for the guarantees' refusals.
  */
 int dp_attach_unreach(struct dp *dp, const char *ifname);

@@ -90,11 +90,26 @@ struct interval_guarantee {
 	__u64 resets;			/* resets the served side sent */
 	__u64 unreachables;		/* destination unreachables the host sent */
 	__u64 unanswered;		/* attempts neither established nor refused */
+	__u64 attempts_reset;		/* of attempts and of resets: attempts the
+					 * host answered with a reset */
 	__u64 bytes;			/* bytes served to the country */
-	double availability;		/* (established - resets) / attempts, 0..1 */
+	double availability;		/* interval_good() / attempts, 0..1 */
 	double target;			/* promised, 0..1; 0 = none */
 	char revocation_ref[INTERVAL_NAME_MAX * 2];
 };
+
+/*
+ * Connections served well: established and not reset. A reset that
+ * answered an attempt (attempts_reset, nothing listening) ended no
+ * connection, so only the others are taken off. The agent and the
+ * auditor compute availability with this one function.
+ */
+static inline __u64 interval_good(__u64 established, __u64 resets, __u64 attempts_reset)
+{
+	__u64 ended = resets > attempts_reset ? resets - attempts_reset : 0;
+
+	return established > ended ? established - ended : 0;
+}
 
 /* A query-pattern alert (detect.h) as telemetry carries it. */
 struct interval_alert {

@@ -465,6 +465,7 @@ static void fill_guarantee(Customs__GuaranteeStatus *g, const struct interval_gu
 	g->resets = ig->resets;
 	g->unreachables = ig->unreachables;
 	g->unanswered = ig->unanswered;
+	g->attempts_reset = ig->attempts_reset;
 	g->bytes = ig->bytes;
 	g->availability = ig->availability;
 	g->target = ig->target;

@@ -11,8 +11,8 @@ def eth(proto, tags=()):
         h += struct.pack("!HH", tpid, vid)
     return h + struct.pack("!H", proto)
 
-def tcp(opts=0):
-    return struct.pack("!HHIIBBHHH", 40000, 443, 1, 0, ((20 + opts) // 4) << 4, 0x02, 65535, 0, 0) + b"\x01" * opts
+def tcp(opts=0, flags=0x02):
+    return struct.pack("!HHIIBBHHH", 40000, 443, 1, 0, ((20 + opts) // 4) << 4, flags, 65535, 0, 0) + b"\x01" * opts
 
 def udp(n=8):
     return struct.pack("!HHHH", 5353, 53, 8 + n, 0) + bytes(n)
@@ -44,7 +44,9 @@ seeds = {
     "arp": b"\0" + eth(0x0806) + bytes(28),
     "l3_v4_icmp": b"\x01" + ipv4(1, bytes(8)),
     "l3_v6_tcp": b"\x02" + ipv6(6, tcp(4)),
-    # Destination unreachables quoting what they refuse (parse_unreach_l2).
+    # Resets and destination unreachables the host sends (parse_egress_l2).
+    "v4_tcp_rst_ack": b"\0" + eth(0x0800) + ipv4(6, tcp(flags=0x14)),
+    "v6_tcp_rst": b"\0" + eth(0x86DD) + ipv6(6, tcp(flags=0x04)),
     "v4_icmp_unreach_tcp": b"\0" + eth(0x0800) + ipv4(1, bytes([3, 13]) + bytes(6) + ipv4(6, tcp(), opts=4)),
     "v6_icmp_unreach_udp": b"\0" + eth(0x86DD) + ipv6(58, bytes([1, 4]) + bytes(6) + ipv6(0, ext(17, 0) + udp())),
 }
