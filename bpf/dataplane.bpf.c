@@ -12,9 +12,9 @@
  *                     any packet exists (v4-mapped IPv6 is IPv4)
  *   sockops_outcomes  established TCP connections, for service levels
  *   tc_unreach_egress serving interfaces, tcx egress: destination
- *                     unreachables and TCP resets the host sends from no
- *                     tenant socket about a served endpoint (the served
- *                     side refusing a client); counts only, never changes
+ *                     unreachables and TCP resets to an attempt the host
+ *                     sends about a served endpoint (the served side
+ *                     refusing a client); counts only, never changes
  *                     traffic
  *
  * Bytes are L3 bytes (IP header + payload) at every layer: the IP header's
@@ -142,14 +142,14 @@ static __always_inline void tcp_count(const struct tenant_info *who,
 }
 
 /*
- * True when a TCP socket sends the segment. The resets the host sends for
- * no connection of a socket (nothing listens on the port, a TIME_WAIT or
- * request socket, a segment a socket refuses) leave from a TCP control
- * socket (SOCK_RAW) or, for IPv6 and nftables' reject, from none. Since
- * Linux 6.0 that control socket is one per CPU, made at boot; before, one
- * per namespace, in the cgroup of the namespace's creator, which can be a
- * tenant's: cgroup_skb egress then sees the reset too, so it counts only
- * a SOCK_STREAM socket's and the tc counter everything else.
+ * True when a full SOCK_STREAM socket sends the segment: a socket's own
+ * reset. The resets the host sends for no connection of a socket (nothing
+ * listens on the port, a TIME_WAIT or request socket) leave from a TCP
+ * control socket (SOCK_RAW) or, for IPv6 and nftables' reject, from none.
+ * Since Linux 6.0 that control socket is one per CPU, made at boot;
+ * before, one per namespace, in the cgroup of the namespace's creator,
+ * which can be a tenant's: cgroup_skb egress would then see the host's
+ * resets too, so it counts only a socket's own.
  */
 static __always_inline bool from_tcp_socket(struct __sk_buff *skb)
 {
@@ -258,20 +258,28 @@ int skb_egress(struct __sk_buff *skb)
 }
 
 /*
- * A reset the host sends from no tenant socket (from_tcp_socket()) out of
- * a served endpoint: counted here, since the cgroup hooks count only what
- * tenant sockets send. One with ACK set answers a segment without ACK, a
- * SYN in practice (RFC 793: the reset to a segment without ACK carries
- * sequence 0 and acknowledges it): nothing listens, so the attempt is
- * refused, and no cgroup hook saw it, since it reached no socket.
+ * The host refusing an attempt with a reset, out of a served endpoint:
+ * RST|ACK with sequence 0 answers a segment without ACK (RFC 793; the
+ * kernel's resets for no socket and nftables' reject are built so), a
+ * SYN, or a scanner's probe without ACK. Nothing listened, so no cgroup
+ * hook saw the attempt or the reset; a socket's own reset carries its
+ * sequence (and is counted by cgroup_skb egress), whatever skb->sk says
+ * by the time it leaves. The host's other resets (RST alone, answering a
+ * segment of a connection the served side no longer has) refuse no
+ * attempt and end no connection: not counted, or any host could charge
+ * a guarantee with resets by sending stray ACKs.
  */
 static __always_inline void count_host_reset(struct __sk_buff *skb, const struct pkt_meta *m)
 {
-	__u32 what = OUTCOME_RESET_SENT;
 	struct tenant_info *who;
 	struct pkt_meta ep = {};
+	__u32 seq;
 
-	if (!(m->tcp_flags & TCP_FLAG_RST) || from_tcp_socket(skb))
+	if ((m->tcp_flags & (TCP_FLAG_RST | TCP_FLAG_ACK)) != (TCP_FLAG_RST | TCP_FLAG_ACK))
+		return;
+	/* Rare enough (resets only) for a helper call; parse_tcp() checked the bytes. */
+	if (bpf_skb_load_bytes(skb, m->l4_off + offsetof(struct parse_tcp_hdr, seq), &seq,
+			       sizeof(seq)) || seq != 0)
 		return;
 	/* The endpoint is the reset's source. */
 	ep.family = m->family;
@@ -281,22 +289,21 @@ static __always_inline void count_host_reset(struct __sk_buff *skb, const struct
 	who = endpoint_lookup(&ep);
 	if (!who)
 		return;
-	if (m->tcp_flags & TCP_FLAG_ACK)
-		what |= OUTCOME_ATTEMPT | OUTCOME_ATTEMPT_REFUSED | OUTCOME_ATTEMPT_RESET;
-	tcp_count(who, country_of(m, false), DIR_INGRESS, what);
+	tcp_count(who, country_of(m, false), DIR_INGRESS, OUTCOME_ATTEMPT |
+		  OUTCOME_ATTEMPT_REFUSED | OUTCOME_ATTEMPT_RESET | OUTCOME_RESET_SENT);
 }
 
 /*
  * The host refusing a client of a served endpoint. A destination
  * unreachable (nothing listens on a UDP port, a firewall rule rejects
- * with ICMP) or a TCP reset for no connection (nothing listens on a TCP
- * port) is sent by the kernel from no tenant's socket, so only the
- * serving interface sees it leave. The packet an unreachable quotes
- * names the endpoint, looked up as XDP does; the unreachable's
- * destination is the client, whose country it counts under. A quoted TCP
- * SYN is also an attempt, one that never reached a socket. tcx runs the
- * next program whatever this one finds: TCX_NEXT (TC_ACT_UNSPEC) on
- * every path.
+ * with ICMP) or a TCP reset to an attempt (nothing listens on a TCP
+ * port, count_host_reset()) is sent by the kernel from no tenant's
+ * socket, so only the serving interface sees it leave. The packet an
+ * unreachable quotes names the endpoint, looked up as XDP does; the
+ * unreachable's destination is the client, whose country it counts
+ * under. A quoted TCP SYN is also an attempt, one that never reached a
+ * socket. tcx runs the next program whatever this one finds: TCX_NEXT
+ * (TC_ACT_UNSPEC) on every path.
  */
 SEC("tc")
 int tc_unreach_egress(struct __sk_buff *skb)

@@ -368,12 +368,14 @@ _Static_assert(sizeof(struct meter_ctl) == 16, "meter_ctl layout");
  *
  *   attempts		TCP SYNs that reached a served socket, that the data
  *			plane dropped, or that the host answered with an
- *			unreachable or a reset
+ *			unreachable or a reset (a reset answers a segment
+ *			without ACK: a SYN, or a scanner's probe)
  *   established	connections established (sock_ops)
  *   resets_sent	RST segments the served side sent: from tenant sockets
- *			(cgroup_skb egress), and those the host sends from no
- *			socket of a tenant (tc egress: nothing listening, a
- *			TIME_WAIT socket, a firewall's reject)
+ *			(cgroup_skb egress), and those the host sends to an
+ *			attempt (tc egress: nothing listening, a firewall's
+ *			reject); not the host's resets to segments of
+ *			connections that no longer exist
  *   attempts_refused	of attempts, those dropped by the data plane or
  *			answered with an unreachable or a reset: an attempt
  *			neither established nor refused went unanswered
@@ -381,8 +383,9 @@ _Static_assert(sizeof(struct meter_ctl) == 16, "meter_ctl layout");
  *			about a packet to a served endpoint, TCP or UDP
  *			(fragmentation-needed is not a refusal: not counted)
  *   attempts_reset	of attempts (and of resets_sent), those the host
- *			answered with a reset: a reset that refused a
- *			connection, not one that ended an established one
+ *			answered with a reset (RST|ACK, sequence 0): a reset
+ *			that refused a connection, not one that ended an
+ *			established one
  */
 struct tcp_outcome {
 	__u64 attempts;

@@ -73,6 +73,19 @@ static void fmt_iso(__u64 ns, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* "refusals N: denied N, resets N [(N answering connection attempts)], ..." */
+static void refusals_text(struct strbuf *o, __u64 refusals, __u64 denied, __u64 resets,
+			  __u64 attempts_reset, __u64 unreachables, __u64 unanswered)
+{
+	strbuf_printf(o, "refusals %llu: denied %llu, resets %llu", (unsigned long long)refusals,
+		      (unsigned long long)denied, (unsigned long long)resets);
+	if (attempts_reset)
+		strbuf_printf(o, " (%llu answering connection attempts)",
+			      (unsigned long long)attempts_reset);
+	strbuf_printf(o, ", unreachables %llu, unanswered %llu\n",
+		      (unsigned long long)unreachables, (unsigned long long)unanswered);
+}
+
 static void add_status(struct gsum *g, const Customs__Batch *b, const Customs__GuaranteeStatus *s)
 {
 	char from[32], to[32];
@@ -90,12 +103,14 @@ static void add_status(struct gsum *g, const Customs__Batch *b, const Customs__G
 		strbuf_printf(&g->breaches, "%s{\"node\": \"%s\", \"seq\": %llu, \"start\": \"%s\", "
 			      "\"end\": \"%s\", \"attempts\": %llu, \"availability\": %.6f, "
 			      "\"refusals\": %llu, \"denied\": %llu, \"resets\": %llu, "
-			      "\"unreachables\": %llu, \"unanswered\": %llu}",
+			      "\"unreachables\": %llu, \"unanswered\": %llu, "
+			      "\"attempts_reset\": %llu}",
 			      g->n_breaches ? ", " : "", b->node_id, (unsigned long long)b->seq,
 			      from, to, (unsigned long long)s->attempts, s->availability,
 			      (unsigned long long)s->refusals, (unsigned long long)s->denied,
 			      (unsigned long long)s->resets, (unsigned long long)s->unreachables,
-			      (unsigned long long)s->unanswered);
+			      (unsigned long long)s->unanswered,
+			      (unsigned long long)s->attempts_reset);
 		strbuf_printf(&g->breaches_text, "      breach %s .. %s (node %s seq %llu): ",
 			      from, to, b->node_id, (unsigned long long)b->seq);
 		if (s->attempts)
@@ -103,11 +118,9 @@ static void add_status(struct gsum *g, const Customs__Batch *b, const Customs__G
 				      100 * s->availability, (unsigned long long)s->attempts);
 		else
 			strbuf_puts(&g->breaches_text, "no connection attempts");
-		strbuf_printf(&g->breaches_text, "; refusals %llu: denied %llu, resets %llu, "
-			      "unreachables %llu, unanswered %llu\n", (unsigned long long)s->refusals,
-			      (unsigned long long)s->denied, (unsigned long long)s->resets,
-			      (unsigned long long)s->unreachables,
-			      (unsigned long long)s->unanswered);
+		strbuf_puts(&g->breaches_text, "; ");
+		refusals_text(&g->breaches_text, s->refusals, s->denied, s->resets,
+			      s->attempts_reset, s->unreachables, s->unanswered);
 		g->n_breaches++;
 		break;
 	case CUSTOMS__GUARANTEE_STATE__GUARANTEE_REVOKED:
@@ -239,15 +252,9 @@ static void render_text(struct strbuf *o, struct gview *v, const struct strbuf *
 			      (unsigned long long)g->breach, (unsigned long long)g->idle,
 			      (unsigned long long)g->revoked);
 		if (g->refusals) {
-			strbuf_printf(o, "      refusals %llu: denied %llu, resets %llu",
-				      (unsigned long long)g->refusals, (unsigned long long)g->denied,
-				      (unsigned long long)g->resets);
-			if (g->attempts_reset)
-				strbuf_printf(o, " (%llu answering connection attempts)",
-					      (unsigned long long)g->attempts_reset);
-			strbuf_printf(o, ", unreachables %llu, unanswered %llu\n",
-				      (unsigned long long)g->unreachables,
-				      (unsigned long long)g->unanswered);
+			strbuf_puts(o, "      ");
+			refusals_text(o, g->refusals, g->denied, g->resets, g->attempts_reset,
+				      g->unreachables, g->unanswered);
 		}
 		if (g->revoked_from_ns) {
 			fmt_iso(g->revoked_from_ns, from);
