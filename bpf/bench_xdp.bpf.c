@@ -80,6 +80,13 @@ int bench_empty_frags(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* The floor of any tc program: tcx's "run the next one", nothing read. */
+SEC("tc")
+int bench_tc_empty(struct __sk_buff *skb)
+{
+	return TCX_NEXT;
+}
+
 SEC("xdp")
 int bench_lpm(struct xdp_md *ctx)
 {

@@ -213,6 +213,8 @@ struct xdp_result {
 	double fixed_ns;	/* xdp_ingress on one frame, one source, cache-hot */
 	double few_ns;		/* fed from HOT_PREFIXES prefixes only: geo table in cache */
 	double unserved_ns;	/* xdp_ingress on a frame to a port no endpoint serves */
+	double tc_empty_ns;	/* an empty tc program */
+	double tc_egress_ns;	/* tc_unreach_egress on a served response's TCP segment */
 };
 
 /* Few enough prefixes that their table blocks stay in the cache. */
@@ -263,6 +265,28 @@ static void feed_fill(struct bench_xdp *bx, const struct prefix_set *v4, size_t 
 	}
 }
 
+/*
+ * What every frame a serving interface sends costs at its tcx egress: a
+ * TCP segment (ACK|PSH, the common case) from the endpoint to a client,
+ * which tc_unreach_egress parses and passes. The IP checksum is left
+ * stale: nothing on this path reads it.
+ */
+static void egress_tcp_frame(__u8 *f, const __u8 *ingress)
+{
+	memcpy(f, ingress, INGRESS_FRAME_LEN);
+	f[14 + 9] = 6;				/* protocol TCP */
+	memcpy(f + 26, ingress + 30, 4);	/* from the endpoint */
+	memcpy(f + 30, ingress + 26, 4);	/* to the client */
+	memset(f + 34, 0, INGRESS_FRAME_LEN - 34);
+	f[34] = 0;
+	f[35] = INGRESS_PORT;			/* source port: the endpoint's */
+	f[36] = 0x30;
+	f[37] = 0x39;
+	f[46] = 5 << 4;				/* 20-byte header */
+	f[47] = 0x18;				/* ACK | PSH */
+	f[48] = 0xff;				/* window */
+}
+
 static int bench_xdp_full(struct geo_table *t, const struct prefix_set *v4,
 			  const __u16 *deny, int n_deny, struct xdp_result *r)
 {
@@ -297,6 +321,11 @@ static int bench_xdp_full(struct geo_table *t, const struct prefix_set *v4,
 		memcpy(other, frame, sizeof(other));
 		other[14 + 20 + 3] ^= 1;	/* UDP destination port, low byte */
 		err = time_xdp(full_fd, other, XDP_REPEAT, &r->unserved_ns);
+		egress_tcp_frame(other, frame);
+		err = err ?: time_xdp(bpf_program__fd(bx->progs.bench_tc_empty), other,
+				      XDP_REPEAT, &r->tc_empty_ns) ?:
+		      time_xdp(bpf_program__fd(dp_skeleton(dp)->progs.tc_unreach_egress), other,
+			       XDP_REPEAT, &r->tc_egress_ns);
 	}
 	for (i = 0; !err && i < ROUNDS; i++)
 		err = run_fed(bx, full_fd, frame, &ff[i]) ?:
@@ -405,7 +434,8 @@ static void usage(FILE *out)
 		     "prefixes (BPF_PROG_RUN + bpf_loop, random addresses from the\n"
 		     "database's prefixes), a full reload under kernel lookups, an empty\n"
 		     "XDP program and the data plane's xdp_ingress (the --deny countries\n"
-		     "denied, every other one allowed).\n");
+		     "denied, every other one allowed), an empty tc program and the data\n"
+		     "plane's tc_unreach_egress on a served TCP segment.\n");
 }
 
 struct geo_results {
@@ -429,7 +459,7 @@ static void print_results(const struct geo_results *g, const char *db, bool json
 		       "frames to a served endpoint, random sources from the database\","
 		       "\"xdp_feed_empty_ns\":%.1f,\"xdp_feed_full_ns\":%.1f,"
 		       "\"xdp_full_fixed_src_ns\":%.1f,\"xdp_full_64_prefixes_ns\":%.1f,"
-		       "\"xdp_unserved_ns\":%.1f,"
+		       "\"xdp_unserved_ns\":%.1f,\"tc_empty_ns\":%.1f,\"tc_egress_ns\":%.1f,"
 		       "\"loop_ns\":%.1f,\"v4_speedup\":%.1f,\"v6_speedup\":%.1f,"
 		       "\"v4_uniform_table_ns\":%.1f,\"v4_uniform_lpm_ns\":%.1f,"
 		       "\"v4_prefixes\":%llu,\"v6_prefixes\":%llu,\"lookups_per_run\":%d,"
@@ -439,7 +469,8 @@ static void print_results(const struct geo_results *g, const char *db, bool json
 		       "\"reload_lookups\":%zu,\"reload_wrong_answers\":%zu}\n",
 		       db, r4->table_ns, r4->lpm_ns, r6->table_ns, r6->lpm_ns, x->empty_ns,
 		       x->full_ns, x->feed_empty_ns, x->feed_full_ns, x->fixed_ns,
-		       x->few_ns, x->unserved_ns, r4->loop_ns, r4->lpm_ns / r4->table_ns,
+		       x->few_ns, x->unserved_ns, x->tc_empty_ns, x->tc_egress_ns, r4->loop_ns,
+		       r4->lpm_ns / r4->table_ns,
 		       r6->lpm_ns / r6->table_ns,
 		       g->u_table, g->u_lpm, (unsigned long long)g->info.v4_prefixes,
 		       (unsigned long long)g->info.v6_prefixes, GEO_PROBE_SLOTS,
@@ -463,6 +494,8 @@ static void print_results(const struct geo_results *g, const char *db, bool json
 	       "prefixes: %.1f; one source: %.1f; to a port not served: %.1f)\n", x->empty_ns,
 	       x->full_ns, x->feed_full_ns, x->feed_empty_ns, HOT_PREFIXES, x->few_ns,
 	       x->fixed_ns, x->unserved_ns);
+	printf("tc empty %.1f ns; tc_unreach_egress on a served TCP segment %.1f ns\n",
+	       x->tc_empty_ns, x->tc_egress_ns);
 	printf("compile %.0f ms + load and switch %.0f ms; kernel memory %.1f MiB; "
 	       "LPM disagreements %zu\n", g->build_s * 1e3, g->install_s * 1e3,
 	       (double)g->info.kernel_bytes / (1 << 20), r4->mismatches + r6->mismatches);
