@@ -529,10 +529,9 @@ parse_egress_l2(const void *data, const void *data_end, struct pkt_meta *m,
 	} else {
 		return PARSE_EGRESS_OTHER;
 	}
-	if (m->l4_proto == PROTO_TCP) {
-		m->l4_off = (__u16)(l4 - start);
+	m->l4_off = (__u16)(l4 - start);
+	if (m->l4_proto == PROTO_TCP)
 		return parse_tcp(l4, end, m) == PARSE_OK ? PARSE_EGRESS_TCP : PARSE_EGRESS_OTHER;
-	}
 	if (m->l4_proto != (m->family == 4 ? PROTO_ICMP : PROTO_ICMPV6))
 		return PARSE_EGRESS_OTHER;
 	ih = (const void *)l4;
@@ -543,7 +542,6 @@ parse_egress_l2(const void *data, const void *data_end, struct pkt_meta *m,
 		return PARSE_EGRESS_OTHER;
 	if (m->family == 6 && ih->type != ICMPV6_DEST_UNREACH)
 		return PARSE_EGRESS_OTHER;
-	m->l4_off = (__u16)(l4 - start);
 	return parse_quote(start, l4 + sizeof(*ih), end, proto, q);
 }
 

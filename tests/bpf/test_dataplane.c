@@ -842,15 +842,13 @@ static void unreach_v6_counts_through_extension_headers(void **state)
  */
 static __u32 run_tc_seq(struct fixture *f, const struct pkt_spec *s, __u32 seq)
 {
-	__u32 ret = 0, be = htonl(seq);
+	__u32 be = htonl(seq);
 
 	f->len = pkt_build(s, f->pkt, sizeof(f->pkt));
 	ASSERT_TRUE(f->len > 0, "pkt_build");
 	/* Ethernet, then a 20- or 40-byte IP header, then the TCP sequence. */
 	memcpy(f->pkt + 14 + (s->family == 4 ? 20 : 40) + 4, &be, sizeof(be));
-	ASSERT_OK(pkt_run(bpf_program__fd(dp_skeleton(f->dp)->progs.tc_unreach_egress),
-			  f->pkt, (size_t)f->len, &ret), "tc prog_run");
-	return ret;
+	return run_unreach(f);
 }
 
 /*

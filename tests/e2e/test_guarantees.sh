@@ -45,19 +45,9 @@ tiers:
     egress:
       allow: [all]
 models:
-  - name: m1
-    tier: licensed
-    endpoints: ["$SRV:$P1/tcp"]
-    tenants:
-      - name: serving1
-        cgroup: $LAB_CG_REL/m1
+$(lab_model_yaml m1 licensed "$SRV:$P1/tcp" serving1)
 $1
-  - name: m2
-    tier: licensed
-    endpoints: ["$SRV:$P2/tcp"]
-    tenants:
-      - name: serving2
-        cgroup: $LAB_CG_REL/m2
+$(lab_model_yaml m2 licensed "$SRV:$P2/tcp" serving2)
     exceptions:
       - countries: [AE]
         verdict: deny

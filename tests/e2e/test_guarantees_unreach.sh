@@ -53,30 +53,10 @@ tiers:
     egress:
       allow: [all]
 models:
-  - name: m1
-    tier: licensed
-    endpoints: ["$SRV:$P1/tcp"]
-    tenants:
-      - name: serving1
-        cgroup: $LAB_CG_REL/m1
-  - name: m2
-    tier: licensed
-    endpoints: ["$SRV:$P2/tcp"]
-    tenants:
-      - name: serving2
-        cgroup: $LAB_CG_REL/m2
-  - name: m3
-    tier: licensed
-    endpoints: ["$SRV:$P3/udp"]
-    tenants:
-      - name: serving3
-        cgroup: $LAB_CG_REL/m3
-  - name: m4
-    tier: licensed
-    endpoints: ["$SRV:$P4/tcp"]
-    tenants:
-      - name: serving4
-        cgroup: $LAB_CG_REL/m4
+$(lab_model_yaml m1 licensed "$SRV:$P1/tcp" serving1)
+$(lab_model_yaml m2 licensed "$SRV:$P2/tcp" serving2)
+$(lab_model_yaml m3 licensed "$SRV:$P3/udp" serving3)
+$(lab_model_yaml m4 licensed "$SRV:$P4/tcp" serving4)
 guarantees:
   - name: ae-m1
     models: [m1]

@@ -302,6 +302,19 @@ collector:
 EOC
 }
 
+# One model of a policy (under "models:"): NAME served at ENDPOINT
+# (ip:port/proto) in tier TIER by tenant TENANT, from $LAB_CG/NAME.
+lab_model_yaml() { # NAME TIER ENDPOINT TENANT
+	cat <<EOF
+  - name: $1
+    tier: $2
+    endpoints: ["$3"]
+    tenants:
+      - name: $4
+        cgroup: $LAB_CG_REL/$1
+EOF
+}
+
 # The agent configuration of a lab run: policy.yaml and overrides.txt in
 # $LAB_TMP, native XDP on cs-a, intervals of INTERVAL (1s), metrics on
 # METRICS (none), and telemetry to the collector on 127.0.0.1:PORT

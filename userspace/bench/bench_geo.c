@@ -278,7 +278,6 @@ static void egress_tcp_frame(__u8 *f, const __u8 *ingress)
 	memcpy(f + 26, ingress + 30, 4);	/* from the endpoint */
 	memcpy(f + 30, ingress + 26, 4);	/* to the client */
 	memset(f + 34, 0, INGRESS_FRAME_LEN - 34);
-	f[34] = 0;
 	f[35] = INGRESS_PORT;			/* source port: the endpoint's */
 	f[36] = 0x30;
 	f[37] = 0x39;

@@ -74,7 +74,7 @@ int dp_attach_cgroup(struct dp *dp, const char *cgroup_path);
 int dp_attach_xdp(struct dp *dp, const char *ifname, enum dp_xdp_mode mode);
 /*
  * The counter of destination unreachables and of the resets the host sends
- * from no tenant socket (tc_unreach_egress) on a serving interface's
+ * to refuse an attempt (tc_unreach_egress) on a serving interface's
  * egress, through a tcx link beside any others. Every
  * interface with dp_attach_xdp() needs it for the guarantees' refusals.
  */
