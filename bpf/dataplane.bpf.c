@@ -184,7 +184,7 @@ int xdp_ingress(struct xdp_md *ctx)
 			stat_inc(STAT_PARSE_ERROR);
 		return XDP_PASS;
 	}
-	who = endpoint_lookup(&m);
+	who = endpoint_lookup_cached(&m);
 	if (!who)
 		return XDP_PASS;
 	country = country_of(&m, true);

@@ -311,6 +311,8 @@ _Static_assert(sizeof(struct endpoint_key) == 20, "endpoint_key layout");
 
 /* The served-port filter in front of the endpoint map (bpf/include/access.h). */
 #define ENDPOINT_PORT_WORDS	(65536 / 64)
+/* Per-CPU slots of XDP's endpoint cache (bpf/include/access.h); a power of 2. */
+#define ENDPOINT_CACHE_SLOTS	64
 enum endpoint_ports_kind {
 	ENDPOINT_PORTS_EXACT = 0,	/* some endpoint of a given address */
 	ENDPOINT_PORTS_WILDCARD = 1,	/* an endpoint of the wildcard address */

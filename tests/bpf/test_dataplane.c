@@ -7,6 +7,7 @@
  * double-buffer flip, events and their rate limit.
  */
 #include <arpa/inet.h>
+#include <sched.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -401,6 +402,69 @@ static void xdp_served_port_filter_follows_the_endpoint_map(void **state)
 	ASSERT_TRUE(dp_adopted(f->dp), "adopted");
 	ASSERT_EQ(counted_model(f, &tcp), MODEL, "adopted endpoint served");
 	ASSERT_EQ(counted_model(f, &other), 0, "deleted wildcard stays gone");
+}
+
+/*
+ * XDP's per-CPU endpoint cache answers a packet to an endpoint it saw
+ * last, and every change made through the loader retires what it holds.
+ * The test stays on one CPU, so each packet meets the cache of the one
+ * before; writing the map behind the loader's back (no generation bump)
+ * shows the cache is what answered.
+ */
+static void xdp_endpoint_cache_follows_every_change(void **state)
+{
+	struct fixture *f = *state;
+	struct endpoint_key ep = { .port = 443, .proto = IPPROTO_TCP, .family = 4 };
+	struct endpoint_key udp = { .port = 443, .proto = IPPROTO_UDP, .family = 4 };
+	struct endpoint_key wild = { .port = 443, .proto = IPPROTO_TCP, .family = 4 };
+	struct endpoint_key other_ep = ep;
+	struct tenant_info m1 = { TENANT, MODEL }, m2 = { TENANT, MODEL2 };
+	struct pkt_spec tcp = syn_from("192.0.2.5"), other = syn_from("192.0.2.5");
+	struct pkt_spec u = syn_from("192.0.2.5");
+	struct bpf_map *map;
+	cpu_set_t was, one;
+
+	test_need_bpf();
+	map = dp_skeleton(f->dp)->maps.endpoints;
+	inet_pton(AF_INET, "198.51.100.10", &ep.addr[0]);
+	inet_pton(AF_INET, "198.51.100.10", &udp.addr[0]);
+	inet_pton(AF_INET, "198.51.100.77", &other_ep.addr[0]);
+	other.dst = "198.51.100.77";
+	u.proto = IPPROTO_UDP;
+	ASSERT_OK(sched_getaffinity(0, sizeof(was), &was), "affinity");
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU");
+
+	ASSERT_EQ(counted_model(f, &tcp), MODEL, "first packet: the map's answer");
+	ASSERT_OK(bpf_map__update_elem(map, &ep, sizeof(ep), &m2, sizeof(m2), BPF_ANY),
+		  "rewrite behind the loader");
+	ASSERT_EQ(counted_model(f, &tcp), MODEL, "the cache answers");
+	ASSERT_OK(dp_set_endpoint(f->dp, &ep, &m2), "rewrite through the loader");
+	ASSERT_EQ(counted_model(f, &tcp), MODEL2, "a rewrite retires the cache");
+	ASSERT_OK(dp_set_endpoint(f->dp, &ep, &m1), "and back");
+	ASSERT_EQ(counted_model(f, &tcp), MODEL, "rewritten again");
+
+	/* Same address and port, other protocol: same slot, told apart. */
+	ASSERT_OK(dp_set_endpoint(f->dp, &udp, &m2), "UDP to model 2");
+	ASSERT_EQ(counted_model(f, &u), MODEL2, "UDP");
+	ASSERT_EQ(counted_model(f, &tcp), MODEL, "TCP after UDP");
+	ASSERT_EQ(counted_model(f, &u), MODEL2, "UDP after TCP");
+
+	/* A wildcard answer is cached too, and an exact entry added later wins. */
+	ASSERT_OK(dp_set_endpoint(f->dp, &wild, &m2), "wildcard on 443");
+	ASSERT_EQ(counted_model(f, &other), MODEL2, "wildcard");
+	ASSERT_OK(dp_set_endpoint(f->dp, &other_ep, &m1), "exact for .77");
+	ASSERT_EQ(counted_model(f, &other), MODEL, "the new exact entry");
+
+	/* A delete retires it as well. */
+	ASSERT_OK(dp_del_endpoint(f->dp, &other_ep), "delete exact .77");
+	ASSERT_EQ(counted_model(f, &other), MODEL2, "back to the wildcard");
+	ASSERT_OK(dp_del_endpoint(f->dp, &wild), "delete wildcard");
+	ASSERT_EQ(counted_model(f, &other), 0, "not served");
+	ASSERT_OK(dp_del_endpoint(f->dp, &ep), "delete exact TCP");
+	ASSERT_EQ(counted_model(f, &tcp), 0, "deleted");
+	sched_setaffinity(0, sizeof(was), &was);
 }
 
 static void xdp_vlan_options_and_fragments(void **state)
@@ -969,6 +1033,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(xdp_wildcard_endpoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(xdp_served_port_filter_follows_the_endpoint_map,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(xdp_endpoint_cache_follows_every_change, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(xdp_vlan_options_and_fragments, setup, teardown),
 		cmocka_unit_test_setup_teardown(xdp_ipv6_and_v4mapped, setup, teardown),
 		cmocka_unit_test_setup_teardown(xdp_truncated_passes_and_counts_parse_error, setup, teardown),

@@ -338,6 +338,15 @@ static void endpoint_port_bit(struct dp *dp, const struct endpoint_key *key, boo
 }
 
 /*
+ * After a change to the endpoint map: XDP's cached answers from before it
+ * stop matching (endpoint_cache in access.h).
+ */
+static void endpoint_changed(struct dp *dp)
+{
+	__atomic_fetch_add(&dp->skel->bss->endpoint_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
  * The served-port filter of a freshly loaded program, from the endpoint
  * map (pinned, so an adopted one already holds the earlier agent's
  * endpoints): filled before any program of this load is attached.
@@ -797,8 +806,11 @@ int dp_set_endpoint(struct dp *dp, const struct endpoint_key *key,
 
 	err = bpf_map__update_elem(dp->skel->maps.endpoints, key, sizeof(*key),
 				   who, sizeof(*who), BPF_ANY);
-	if (err || known)
+	if (err)
 		return err;
+	endpoint_changed(dp);
+	if (known)
+		return 0;
 	/* The entry first, then its bit: a lookup never misses a set entry. */
 	if (dp->ep_ports[key->port][endpoint_kind(key)]++ == 0)
 		endpoint_port_bit(dp, key, true);
@@ -823,6 +835,7 @@ int dp_del_endpoint(struct dp *dp, const struct endpoint_key *key)
 			endpoint_port_bit(dp, key, true);
 		return err;
 	}
+	endpoint_changed(dp);
 	if (*n)
 		(*n)--;
 	return 0;
