@@ -172,7 +172,8 @@ int xdp_ingress(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct tenant_info *who;
+	const struct tenant_info *who;
+	struct tenant_info served;
 	struct pkt_meta m;
 	enum parse_status st;
 	enum verdict v;
@@ -184,7 +185,7 @@ int xdp_ingress(struct xdp_md *ctx)
 			stat_inc(STAT_PARSE_ERROR);
 		return XDP_PASS;
 	}
-	who = endpoint_lookup_cached(&m);
+	who = endpoint_lookup_cached(&m, &served);
 	if (!who)
 		return XDP_PASS;
 	country = country_of(&m, true);

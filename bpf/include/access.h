@@ -19,13 +19,18 @@
  * XDP also remembers, per CPU, the endpoints it found last
  * (endpoint_cache: ENDPOINT_CACHE_SLOTS slots picked by destination port
  * and address), so a packet to a recently seen endpoint skips the hash
- * lookups: a hash of the 20-byte key and a compare cost about 25-30 ns
- * per packet, the slot one load and four compares. Each entry is tagged
- * with endpoint_gen + 1 as read before its lookups; the loader bumps
- * endpoint_gen after every change to the endpoint map, so an entry is
- * used only while no change came after the lookups that filled it. Only
- * XDP uses the cache: it never nests with another XDP program on a CPU,
- * so a slot is never rewritten halfway through its use.
+ * lookups: hashing the 20-byte key and comparing it cost about 25-30 ns
+ * per packet, a hit costs two array lookups (inlined) and six compares.
+ * Each entry is tagged with the generation (endpoint_ctl.gen, a pinned
+ * map shared by every load) + 1 as read before the served-port bits and
+ * the map lookups that filled it. The loader bumps the generation as the
+ * last step of every change to the endpoint map, its bits included, so
+ * once dp_set_endpoint() or dp_del_endpoint() has returned no entry
+ * filled before the change answers, in this load's programs or in an
+ * older load's still attached. Only XDP uses the cache, and a run that
+ * finds its slot busy (a BPF_PROG_RUN of the attached program
+ * interrupted by the attached program itself, on one CPU) bypasses it;
+ * the answer is copied out, never pointed to.
  */
 #ifndef CUSTOMS_ACCESS_H
 #define CUSTOMS_ACCESS_H
@@ -87,13 +92,19 @@ static __always_inline enum verdict access_verdict(__u32 model,
 /* [port / 64][ENDPOINT_PORTS_EXACT or _WILDCARD]: bit port % 64 (customs_abi.h). */
 __u64 endpoint_ports[ENDPOINT_PORT_WORDS][2];
 
-/* Changes to the endpoint map so far; bumped by the loader after each. */
-volatile __u32 endpoint_gen;
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct endpoint_ctl);
+} endpoint_ctl SEC(".maps");
 
 struct endpoint_cache_entry {
 	struct endpoint_key key;	/* the packet's: destination, port, proto */
 	struct tenant_info who;		/* what the map answered for it */
-	__u32 tag;			/* endpoint_gen + 1; 0: never written */
+	__u32 busy;			/* a run of this CPU is using the slot */
+	__u64 tag;			/* generation + 1; 0: never written */
 };
 
 struct {
@@ -154,15 +165,19 @@ static __always_inline bool endpoint_key_eq(const struct endpoint_key *a,
 	       x[4] == y[4];
 }
 
-/* endpoint_lookup() through the per-CPU cache (XDP only, see above). */
-static __always_inline struct tenant_info *
-endpoint_lookup_cached(const struct pkt_meta *m)
+/*
+ * endpoint_lookup() through the per-CPU cache (XDP only, see above): the
+ * answer copied into *out, or NULL.
+ */
+static __always_inline const struct tenant_info *
+endpoint_lookup_cached(const struct pkt_meta *m, struct tenant_info *out)
 {
-	__u32 word = m->dport >> 6, gen = endpoint_gen, idx;
-	__u64 bit = 1ull << (m->dport & 63);
+	__u32 word = m->dport >> 6, zero = 0, idx;
+	__u64 bit = 1ull << (m->dport & 63), gen;
+	const struct tenant_info *who;
 	struct endpoint_cache_entry *c;
+	struct endpoint_ctl *ctl;
 	struct endpoint_key key;
-	struct tenant_info *who;
 
 	/* Nothing served on the port: one load, as without the cache. */
 	if (!((endpoint_ports[word][ENDPOINT_PORTS_EXACT] |
@@ -172,20 +187,37 @@ endpoint_lookup_cached(const struct pkt_meta *m)
 	idx = m->daddr[0] ^ m->daddr[3];	/* the IPv4 address, the IPv6 low word */
 	idx ^= idx >> 16;
 	idx = (idx ^ (idx >> 8) ^ m->dport) & (ENDPOINT_CACHE_SLOTS - 1);
+	ctl = bpf_map_lookup_elem(&endpoint_ctl, &zero);
 	c = bpf_map_lookup_elem(&endpoint_cache, &idx);
-	if (!c)
-		return endpoint_find(&key, word, bit);
-	if (c->tag == gen + 1 && endpoint_key_eq(&c->key, &key))
-		return &c->who;
-	c->key = key;
-	who = endpoint_find(&key, word, bit);
-	if (!who) {
-		c->tag = 0;
-		return NULL;
+	if (!ctl || !c || c->busy) {
+		who = endpoint_find(&key, word, bit);
+		if (!who)
+			return NULL;
+		*out = *who;
+		return out;
 	}
-	c->who = *who;
-	c->tag = gen + 1;
-	return &c->who;
+	c->busy = 1;
+	gen = ctl->gen;
+	/* The generation before the port bits and the map (endpoint_find reloads them). */
+	barrier();
+	if (c->tag == gen + 1 && endpoint_key_eq(&c->key, &key)) {
+		*out = c->who;
+		who = out;
+	} else {
+		c->key = key;
+		who = endpoint_find(&key, word, bit);
+		if (who) {
+			c->who = *who;
+			c->tag = gen + 1;
+			*out = *who;
+			who = out;
+		} else {
+			c->tag = 0;
+		}
+	}
+	barrier();
+	c->busy = 0;
+	return who;
 }
 
 /*

@@ -4,8 +4,9 @@
  * Tokens are kept in units of 1/NSEC_PER_SEC of a token, so refilling is
  * one multiply of the elapsed nanoseconds. The first take fills it.
  *
- * The clock is the coarse one (CLOCK_MONOTONIC as of the last tick), a
- * plain load. bpf_ktime_get_ns() reads the TSC behind a fence
+ * The clock is the coarse one (CLOCK_MONOTONIC as of the last tick): a
+ * seqcount read of the timekeeper, no TSC read, no fence.
+ * bpf_ktime_get_ns() reads the TSC behind a fence
  * (rdtsc_ordered) that waits for every load in front of it, so a packet
  * whose geo and counter loads missed the cache paid for them one after
  * the other; the budget is taken on every packet of an untracked prefix.
@@ -29,6 +30,14 @@ static __always_inline bool budget_take(struct rate_budget *b, __u32 per_sec, __
 {
 	__u64 now = bpf_ktime_get_coarse_ns(), cap = (__u64)burst * BUDGET_NSEC, gained;
 
+	/*
+	 * A pinned bucket last taken on the fine clock (an older customs, or
+	 * its programs still attached beside ours) may be up to a tick ahead:
+	 * no time has passed, rather than (now - last_ns) wrapping to a
+	 * refill.
+	 */
+	if (now < b->last_ns)
+		now = b->last_ns;
 	/*
 	 * A bucket idle long enough to refill is full: testing the elapsed
 	 * time first keeps (now - last_ns) * per_sec from wrapping.

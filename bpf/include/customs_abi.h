@@ -313,6 +313,15 @@ _Static_assert(sizeof(struct endpoint_key) == 20, "endpoint_key layout");
 #define ENDPOINT_PORT_WORDS	(65536 / 64)
 /* Per-CPU slots of XDP's endpoint cache (bpf/include/access.h); a power of 2. */
 #define ENDPOINT_CACHE_SLOTS	64
+
+/*
+ * The endpoint map's generation, pinned beside it: every program of every
+ * load sharing the map sees the loader's bumps (bpf/include/access.h).
+ */
+struct endpoint_ctl {
+	__u64 gen;	/* changes made through dp_set_endpoint()/dp_del_endpoint() */
+};
+_Static_assert(sizeof(struct endpoint_ctl) == 8, "endpoint_ctl layout");
 enum endpoint_ports_kind {
 	ENDPOINT_PORTS_EXACT = 0,	/* some endpoint of a given address */
 	ENDPOINT_PORTS_WILDCARD = 1,	/* an endpoint of the wildcard address */

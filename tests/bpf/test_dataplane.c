@@ -37,7 +37,21 @@ struct fixture {
 	int n_events;
 	__u8 pkt[PKT_MAX];
 	int len;
+	cpu_set_t was;		/* affinity before stay_on_one_cpu() */
+	bool pinned;
 };
+
+/* Keeps the test on its current CPU until teardown. */
+static void stay_on_one_cpu(struct fixture *f)
+{
+	cpu_set_t one;
+
+	ASSERT_OK(sched_getaffinity(0, sizeof(f->was), &f->was), "affinity");
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU");
+	f->pinned = true;
+}
 
 static __u16 cc(const char *s)
 {
@@ -132,6 +146,9 @@ static int teardown(void **state)
 
 	dp_close(f->dp);
 	f->dp = NULL;
+	if (f->pinned)
+		sched_setaffinity(0, sizeof(f->was), &f->was);
+	f->pinned = false;
 	if (f->pin_dir[0])
 		dp_detach_all(f->pin_dir);
 	return 0;
@@ -421,8 +438,9 @@ static void xdp_endpoint_cache_follows_every_change(void **state)
 	struct tenant_info m1 = { TENANT, MODEL }, m2 = { TENANT, MODEL2 };
 	struct pkt_spec tcp = syn_from("192.0.2.5"), other = syn_from("192.0.2.5");
 	struct pkt_spec u = syn_from("192.0.2.5");
+	struct dp_config cfg = { .models = 4 };
 	struct bpf_map *map;
-	cpu_set_t was, one;
+	struct dp *other_dp = NULL;
 
 	test_need_bpf();
 	map = dp_skeleton(f->dp)->maps.endpoints;
@@ -431,10 +449,7 @@ static void xdp_endpoint_cache_follows_every_change(void **state)
 	inet_pton(AF_INET, "198.51.100.77", &other_ep.addr[0]);
 	other.dst = "198.51.100.77";
 	u.proto = IPPROTO_UDP;
-	ASSERT_OK(sched_getaffinity(0, sizeof(was), &was), "affinity");
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU");
+	stay_on_one_cpu(f);
 
 	ASSERT_EQ(counted_model(f, &tcp), MODEL, "first packet: the map's answer");
 	ASSERT_OK(bpf_map__update_elem(map, &ep, sizeof(ep), &m2, sizeof(m2), BPF_ANY),
@@ -444,6 +459,19 @@ static void xdp_endpoint_cache_follows_every_change(void **state)
 	ASSERT_EQ(counted_model(f, &tcp), MODEL2, "a rewrite retires the cache");
 	ASSERT_OK(dp_set_endpoint(f->dp, &ep, &m1), "and back");
 	ASSERT_EQ(counted_model(f, &tcp), MODEL, "rewritten again");
+
+	/*
+	 * A second loader on the same pins (an agent restarting while the
+	 * first one's programs are still attached) changes the map: the
+	 * first load's program sees it too.
+	 */
+	cfg.pin_dir = f->pin_dir;
+	ASSERT_OK(dp_open(&other_dp, &cfg), "second loader");
+	ASSERT_OK(dp_set_endpoint(other_dp, &ep, &m2), "rewrite through the second");
+	dp_close(other_dp);
+	ASSERT_EQ(counted_model(f, &tcp), MODEL2, "the first load sees it");
+	ASSERT_OK(dp_set_endpoint(f->dp, &ep, &m1), "back through the first");
+	ASSERT_EQ(counted_model(f, &tcp), MODEL, "and again");
 
 	/* Same address and port, other protocol: same slot, told apart. */
 	ASSERT_OK(dp_set_endpoint(f->dp, &udp, &m2), "UDP to model 2");
@@ -464,7 +492,6 @@ static void xdp_endpoint_cache_follows_every_change(void **state)
 	ASSERT_EQ(counted_model(f, &other), 0, "not served");
 	ASSERT_OK(dp_del_endpoint(f->dp, &ep), "delete exact TCP");
 	ASSERT_EQ(counted_model(f, &tcp), 0, "deleted");
-	sched_setaffinity(0, sizeof(was), &was);
 }
 
 static void xdp_vlan_options_and_fragments(void **state)

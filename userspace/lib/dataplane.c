@@ -33,6 +33,7 @@ struct dp {
 	/* The counters, mapped (bpf/include/meter.h). */
 	__u32 slots;			/* per table */
 	struct meter_ctl *mctl;
+	struct endpoint_ctl *ectl;	/* the endpoint map's generation, mapped */
 	struct meter_key *mkeys;	/* 2 * slots */
 	struct meter_value *mvals[METER_BUFFERS];	/* [cpu][2 * slots] */
 	size_t mkeys_len, mvals_len;
@@ -58,6 +59,7 @@ static struct bpf_map **pinned_maps(struct dataplane *s, size_t *n)
 	list[i++] = s->maps.meter_ctl;
 	list[i++] = s->maps.tenants;
 	list[i++] = s->maps.endpoints;
+	list[i++] = s->maps.endpoint_ctl;
 	list[i++] = s->maps.access_matrix;
 	list[i++] = s->maps.tcp_outcomes;
 	list[i++] = s->maps.stats;
@@ -343,7 +345,7 @@ static void endpoint_port_bit(struct dp *dp, const struct endpoint_key *key, boo
  */
 static void endpoint_changed(struct dp *dp)
 {
-	__atomic_fetch_add(&dp->skel->bss->endpoint_gen, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&dp->ectl->gen, 1, __ATOMIC_SEQ_CST);
 }
 
 /*
@@ -356,7 +358,13 @@ static int dp_endpoint_ports_load(struct dp *dp)
 	int fd = bpf_map__fd(dp->skel->maps.endpoints);
 	struct endpoint_key key, next;
 	void *prev = NULL;
+	size_t len;
 
+	dp->ectl = map_mmap(dp->skel->maps.endpoint_ctl, &len);
+	if (!dp->ectl) {
+		pr_warn("dataplane: mapping endpoint_ctl: %s\n", strerror(errno));
+		return -errno;
+	}
 	dp->ep_ports = calloc(65536, sizeof(*dp->ep_ports));
 	if (!dp->ep_ports)
 		return -ENOMEM;
@@ -445,6 +453,8 @@ void dp_close(struct dp *dp)
 		return;
 	ring_buffer__free(dp->events);
 	dp_meter_unmap(dp);
+	if (dp->ectl)
+		munmap(dp->ectl, sizeof(*dp->ectl));
 	if (dp->meter_template >= 0)
 		close(dp->meter_template);
 	dataplane__destroy(dp->skel);
@@ -808,12 +818,11 @@ int dp_set_endpoint(struct dp *dp, const struct endpoint_key *key,
 				   who, sizeof(*who), BPF_ANY);
 	if (err)
 		return err;
-	endpoint_changed(dp);
-	if (known)
-		return 0;
 	/* The entry first, then its bit: a lookup never misses a set entry. */
-	if (dp->ep_ports[key->port][endpoint_kind(key)]++ == 0)
+	if (!known && dp->ep_ports[key->port][endpoint_kind(key)]++ == 0)
 		endpoint_port_bit(dp, key, true);
+	/* Last: XDP's cached answers from before retire (access.h). */
+	endpoint_changed(dp);
 	return 0;
 }
 
@@ -833,11 +842,13 @@ int dp_del_endpoint(struct dp *dp, const struct endpoint_key *key)
 	if (err) {
 		if (*n == 1)
 			endpoint_port_bit(dp, key, true);
+		/* A lookup meanwhile saw the bit clear: its answer retires. */
+		endpoint_changed(dp);
 		return err;
 	}
-	endpoint_changed(dp);
 	if (*n)
 		(*n)--;
+	endpoint_changed(dp);
 	return 0;
 }
 
