@@ -200,20 +200,18 @@ endpoint_lookup_cached(const struct pkt_meta *m, struct tenant_info *out)
 	gen = ctl->gen;
 	/* The generation before the port bits and the map (endpoint_find reloads them). */
 	barrier();
-	if (c->tag == gen + 1 && endpoint_key_eq(&c->key, &key)) {
-		*out = c->who;
-		who = out;
-	} else {
+	if (c->tag != gen + 1 || !endpoint_key_eq(&c->key, &key)) {
 		c->key = key;
 		who = endpoint_find(&key, word, bit);
-		if (who) {
+		c->tag = who ? gen + 1 : 0;
+		if (who)
 			c->who = *who;
-			c->tag = gen + 1;
-			*out = *who;
-			who = out;
-		} else {
-			c->tag = 0;
-		}
+	}
+	/* A slot tagged now holds the answer; tag 0 is a miss. */
+	who = NULL;
+	if (c->tag) {
+		*out = c->who;
+		who = out;
 	}
 	barrier();
 	c->busy = 0;

@@ -10,7 +10,7 @@
  * (rdtsc_ordered) that waits for every load in front of it, so a packet
  * whose geo and counter loads missed the cache paid for them one after
  * the other; the budget is taken on every packet of an untracked prefix.
- * Tokens now arrive once a tick (1 to 10 ms; 4 ms here) instead of
+ * Tokens arrive once a tick (1 to 10 ms; 4 ms here) instead of
  * continuously, 40 at a time at 10,000 a second: rate and burst are
  * unchanged, a bucket emptied within a tick waits for the next one.
  */

@@ -349,11 +349,12 @@ static void endpoint_changed(struct dp *dp)
 }
 
 /*
- * The served-port filter of a freshly loaded program, from the endpoint
- * map (pinned, so an adopted one already holds the earlier agent's
- * endpoints): filled before any program of this load is attached.
+ * The endpoint state of a freshly loaded program: the (pinned) generation
+ * mapped, and the served-port filter filled from the endpoint map (pinned,
+ * so an adopted one already holds the earlier agent's endpoints), before
+ * any program of this load is attached.
  */
-static int dp_endpoint_ports_load(struct dp *dp)
+static int dp_endpoints_load(struct dp *dp)
 {
 	int fd = bpf_map__fd(dp->skel->maps.endpoints);
 	struct endpoint_key key, next;
@@ -437,7 +438,7 @@ int dp_open(struct dp **out, const struct dp_config *cfg)
 		goto fail;
 	}
 	dp->adopted = found;
-	err = dp_meter_map(dp) ?: dp_endpoint_ports_load(dp);
+	err = dp_meter_map(dp) ?: dp_endpoints_load(dp);
 	if (err)
 		goto fail;
 	*out = dp;
@@ -839,17 +840,13 @@ int dp_del_endpoint(struct dp *dp, const struct endpoint_key *key)
 	if (*n == 1)
 		endpoint_port_bit(dp, key, false);
 	err = bpf_map__delete_elem(dp->skel->maps.endpoints, key, sizeof(*key), 0);
-	if (err) {
-		if (*n == 1)
-			endpoint_port_bit(dp, key, true);
-		/* A lookup meanwhile saw the bit clear: its answer retires. */
-		endpoint_changed(dp);
-		return err;
-	}
-	if (*n)
+	if (err && *n == 1)
+		endpoint_port_bit(dp, key, true);
+	else if (!err && *n)
 		(*n)--;
+	/* Last, failed or not: a lookup may have seen the bit clear meanwhile. */
 	endpoint_changed(dp);
-	return 0;
+	return err;
 }
 
 int dp_set_access_row(struct dp *dp, __u32 model, enum direction dir,
