@@ -502,6 +502,29 @@ struct query_value {
 };
 _Static_assert(sizeof(struct query_value) == 32, "query_value layout");
 
+/*
+ * XDP's per-CPU cache of request counts (bpf/include/query.h): a slot per
+ * hash of the key, taken by the first key that reaches it in an interval
+ * and counted there without a hash-map lookup; another key of the same
+ * slot goes to query_counts. Two buffers: the agent switches them each
+ * interval, adds what the retired one holds to that interval's counts and
+ * zeroes it (dp_query_read()). An all-zero entry (family 0) is free.
+ */
+#define QUERY_CACHE_SLOTS	256
+
+struct query_cache_entry {
+	struct query_key key;
+	struct query_value value;	/* counted since the buffer was last read */
+	__u64 pad;			/* one cache line per entry */
+};
+_Static_assert(sizeof(struct query_cache_entry) == 64, "query_cache_entry layout");
+
+/* A key's cache slot, from its filter bit (query_seen_bit()). */
+static __always_inline __u32 query_cache_slot(__u32 seen_bit)
+{
+	return seen_bit & (QUERY_CACHE_SLOTS - 1);
+}
+
 /* The query-pattern detectors (userspace/lib/detect.h), one table. */
 enum detector {
 	DETECTOR_VOLUME = 0,		/* above own baseline by a factor, or a quota */

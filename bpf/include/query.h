@@ -11,6 +11,14 @@
  * evictions (inserts beyond the live entries) from quiet prefixes, and an
  * insert the kernel refuses is counted (STAT_QUERY_FULL), never silent.
  *
+ * XDP counts requests first into a per-CPU cache (struct query_cache_entry):
+ * the slot of the key's hash, if it is free or already the key's in this
+ * interval, takes the packet with no hash-map lookup; otherwise the LRU
+ * does. The agent switches the cache's two buffers through
+ * query_cache_active (an array of maps: once its update returns, no
+ * program holds the retired buffer), reads and zeroes the retired one.
+ * XDP never nests on a CPU, so the cache's adds are plain.
+ *
  * query_deny holds (model, prefix) entries the agent installs when a
  * detector in enforce mode fires; XDP drops matching requests until the
  * entry's expiry, judged by the kernel's own clock. While no deny exists
@@ -60,6 +68,25 @@ struct {
 	__type(value, struct query_value);
 } query_counts SEC(".maps");
 
+struct query_cache {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, QUERY_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct query_cache_entry);
+};
+
+struct query_cache query_cache0 SEC(".maps");
+struct query_cache query_cache1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct query_cache);
+} query_cache_active SEC(".maps") = {
+	.values = { [0] = &query_cache0 },
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);	/* set from configuration */
@@ -103,24 +130,58 @@ static __always_inline void query_value_add(struct query_value *v,
 		v->conns += 1;
 }
 
+static __always_inline bool query_key_eq(const struct query_key *a, const struct query_key *b)
+{
+	const __u64 *x = (const void *)a, *y = (const void *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2];
+}
+
+/* Counts a request in this CPU's cache slot of the key; false if another key holds it. */
+static __always_inline bool query_cache_add(const struct query_key *k, __u32 bit,
+					    enum query_field what, __u64 bytes)
+{
+	__u32 zero = 0, slot = query_cache_slot(bit);
+	struct query_cache_entry *e;
+	void *cache;
+
+	cache = bpf_map_lookup_elem(&query_cache_active, &zero);
+	if (!cache)
+		return false;
+	e = bpf_map_lookup_elem(cache, &slot);
+	if (!e)
+		return false;
+	if (!e->key.family)
+		e->key = *k;
+	else if (!query_key_eq(&e->key, k))
+		return false;
+	query_value_add(&e->value, what, bytes);
+	return true;
+}
+
 static __always_inline void query_seen_mark(__u32 bit)
 {
 	__sync_fetch_and_or(&query_seen[bit >> 6], 1ull << (bit & 63));
 }
 
-/* Adds one packet of the client prefix to model's counts. */
+/*
+ * Adds one packet of the client prefix to model's counts: at XDP (source
+ * true) through the cache first.
+ */
 static __always_inline void query_count(__u32 model, const struct pkt_meta *m,
 					bool source, enum query_field what, __u64 bytes)
 {
 	struct query_value init = {}, *v;
 	struct rate_budget *budget;
-	struct query_key k;
+	struct query_key k __attribute__((aligned(8)));	/* query_key_eq() reads u64s */
 	__u32 zero = 0, bit;
 
 	if (!query_enabled || model == MODEL_UNKNOWN)
 		return;
 	query_key_of(&k, model, m, source);
 	bit = query_seen_bit(&k);
+	if (source && query_cache_add(&k, bit, what, bytes))
+		return;
 	if (query_seen[bit >> 6] & (1ull << (bit & 63))) {
 		v = bpf_map_lookup_elem(&query_counts, &k);
 		if (v) {

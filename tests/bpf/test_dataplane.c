@@ -44,12 +44,7 @@ struct fixture {
 /* Keeps the test on its current CPU until teardown. */
 static void stay_on_one_cpu(struct fixture *f)
 {
-	cpu_set_t one;
-
-	ASSERT_OK(sched_getaffinity(0, sizeof(f->was), &f->was), "affinity");
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU");
+	ASSERT_OK(test_stay_on_one_cpu(&f->was), "stay on one CPU");
 	f->pinned = true;
 }
 

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Query-pattern counting (bpf/include/query.h) through BPF_PROG_RUN: SYNs
- * and request bytes per model and source /24 (or /48) at XDP, response
- * bytes per destination prefix at cgroup_skb egress, configurable prefix
- * lengths, denied traffic left out, the prefix deny with its expiry, the
- * insert counter, and the per-packet cost of the counting (xdp_ingress with
- * and without it, measured in the same run and printed as a TAP comment).
+ * and request bytes per model and source /24 (or /48) at XDP, through XDP's
+ * per-CPU cache or, for a prefix whose cache slot another holds, the LRU;
+ * response bytes per destination prefix at cgroup_skb egress, configurable
+ * prefix lengths, denied traffic left out, the prefix deny with its expiry,
+ * the insert counter, and the per-packet cost of the counting (xdp_ingress
+ * with and without it, measured in the same run and printed as a TAP
+ * comment).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,7 +36,19 @@ struct fixture {
 	struct dp *dp;
 	char pin_dir[128];
 	__u8 pkt[PKT_MAX];
+	cpu_set_t was;		/* affinity before stay_on_one_cpu() */
+	bool pinned;
 };
+
+/*
+ * XDP's request cache is per CPU: a test about which prefix holds a slot
+ * keeps to one CPU until teardown.
+ */
+static void stay_on_one_cpu(struct fixture *f)
+{
+	ASSERT_OK(test_stay_on_one_cpu(&f->was), "stay on one CPU");
+	f->pinned = true;
+}
 
 static int load_policy(struct dp *dp)
 {
@@ -97,7 +111,12 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	close_dp(*state);
+	struct fixture *f = *state;
+
+	close_dp(f);
+	if (f->pinned)
+		sched_setaffinity(0, sizeof(f->was), &f->was);
+	f->pinned = false;
 	return 0;
 }
 
@@ -135,6 +154,28 @@ static const struct query_record *find(const struct query_record *r, size_t n,
 	return NULL;
 }
 
+/*
+ * n sources in distinct /24s of 10.0.0.0/8 (only ever in crafted frames)
+ * whose keys take the cache slot of src's /24.
+ */
+static void colliding_sources(const char *src, char (*out)[INET_ADDRSTRLEN], size_t n)
+{
+	__u32 a[4] = { 0 }, want, i;
+	struct query_key k;
+	size_t got = 0;
+
+	inet_pton(AF_INET, src, a);
+	dp_query_key(&k, MODEL, 4, a, 24);
+	want = query_cache_slot(query_seen_bit(&k));
+	for (i = 0; got < n && i < (1u << 16); i++) {
+		a[0] = htonl(0x0a000000u | i << 8 | 5);
+		dp_query_key(&k, MODEL, 4, a, 24);
+		if (query_cache_slot(query_seen_bit(&k)) == want)
+			inet_ntop(AF_INET, a, out[got++], INET_ADDRSTRLEN);
+	}
+	ASSERT_EQ(got, n, "colliding sources found");
+}
+
 static void xdp_counts_syns_and_request_bytes_per_prefix(void **state)
 {
 	struct fixture *f = *state;
@@ -159,12 +200,17 @@ static void xdp_counts_syns_and_request_bytes_per_prefix(void **state)
 	ASSERT_EQ(n, 1, "one prefix: 192.0.2.0/24 (the denied one is not served)");
 	r = find(recs, n, "192.0.2.0", 24);
 	ASSERT_OK_PTR(r, "192.0.2.0/24 entry");
-	ASSERT_EQ(r->value.conns, 1, "one SYN");
-	ASSERT_EQ(r->value.req_packets, 4, "four request packets, the ACK included");
-	ASSERT_EQ(r->value.req_bytes, 40 + 2 * (40 + 300), "request L3 bytes, the pure ACK's not");
-	ASSERT_EQ(r->value.resp_bytes, 0, "no response yet");
-	ASSERT_EQ(percpu_u64_sum(bpf_map__fd(skel->maps.stats), STAT_QUERY_INSERT), 1,
-		  "one insert counted");
+	ASSERT_EQ(r->fresh.conns, 1, "one SYN");
+	ASSERT_EQ(r->fresh.req_packets, 4, "four request packets, the ACK included");
+	ASSERT_EQ(r->fresh.req_bytes, 40 + 2 * (40 + 300), "request L3 bytes, the pure ACK's not");
+	ASSERT_EQ(r->fresh.resp_bytes, 0, "no response yet");
+	ASSERT_EQ(r->value.req_packets, 0, "all of it in the cache, nothing in the LRU");
+	ASSERT_EQ(percpu_u64_sum(bpf_map__fd(skel->maps.stats), STAT_QUERY_INSERT), 0,
+		  "the cache took it: no insert");
+	free(recs);
+	recs = NULL;
+	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "read again");
+	ASSERT_EQ(n, 0, "each count is read once: nothing new, nothing left");
 	free(recs);
 }
 
@@ -186,8 +232,8 @@ static void xdp_ipv6_keys_by_slash_48(void **state)
 	ASSERT_EQ(n, 1, "both in one /48");
 	r = find(recs, n, "2001:db8:aa::", 48);
 	ASSERT_OK_PTR(r, "2001:db8:aa::/48 entry");
-	ASSERT_EQ(r->value.conns, 2, "two SYNs");
-	ASSERT_EQ(r->value.req_bytes, 2 * (40 + 20), "IPv6 request bytes");
+	ASSERT_EQ(r->fresh.conns, 2, "two SYNs");
+	ASSERT_EQ(r->fresh.req_bytes, 2 * (40 + 20), "IPv6 request bytes");
 	free(recs);
 }
 
@@ -212,45 +258,44 @@ static void prefix_length_is_configurable(void **state)
 /*
  * A flood of new prefixes spends the insert budget: past it a new prefix
  * is counted as skipped, not tracked, while a tracked one goes on counting.
- * The budget is per CPU: the test stays on one.
+ * The flood's prefixes share one cache slot, which the first holds, so the
+ * others take the LRU path. The budget is per CPU: the test stays on one.
  */
 static void new_prefixes_past_the_budget_are_skipped(void **state)
 {
 	struct fixture *f = *state;
 	struct dp_config cfg = { .query_inserts_per_sec = 1 };	/* burst 2 */
-	static const char *src[] = { "192.0.2.5", "192.0.3.5", "192.0.4.5",
-				     "192.0.5.5", "192.0.6.5" };
+	char src[6][INET_ADDRSTRLEN];
 	const struct query_record *r;
 	struct query_record *recs = NULL;
 	struct dataplane *skel;
-	cpu_set_t one, was;
 	size_t n = 0, i;
 
 	test_need_bpf();
 	close_dp(f);
 	ASSERT_OK(open_dp(f, &cfg, "budget"), "open with 1 insert/s");
 	skel = dp_skeleton(f->dp);
-	ASSERT_OK(sched_getaffinity(0, sizeof(was), &was), "affinity");
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU");
-	for (i = 0; i < 5; i++) {
+	colliding_sources("192.0.2.5", src, 6);
+	stay_on_one_cpu(f);
+	for (i = 0; i < 6; i++) {
 		struct pkt_spec s = tcp_from(src[i], 0x02, 0);
 
 		ASSERT_EQ(run(f, skel->progs.xdp_ingress, &s), XDP_PASS, "syn passes");
 	}
 	{
-		struct pkt_spec again = tcp_from("192.0.2.9", 0x18, 100);
+		struct pkt_spec again = tcp_from(src[1], 0x18, 100);
 
 		ASSERT_EQ(run(f, skel->progs.xdp_ingress, &again), XDP_PASS, "tracked prefix");
 	}
-	sched_setaffinity(0, sizeof(was), &was);
 	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "query read");
-	ASSERT_EQ(n, 2, "the burst of two prefixes tracked");
-	r = find(recs, n, "192.0.2.0", 24);
-	ASSERT_OK_PTR(r, "192.0.2.0/24 tracked");
+	ASSERT_EQ(n, 3, "the cache's prefix and the burst of two tracked");
+	src[1][strlen(src[1]) - 1] = '0';
+	src[2][strlen(src[2]) - 1] = '0';
+	r = find(recs, n, src[1], 24);
+	ASSERT_OK_PTR(r, "second prefix tracked");
 	ASSERT_EQ(r->value.req_packets, 2, "a tracked prefix goes on counting");
-	ASSERT_OK_PTR(find(recs, n, "192.0.3.0", 24), "192.0.3.0/24 tracked");
+	ASSERT_EQ(r->fresh.req_packets, 0, "in the LRU, not the cache");
+	ASSERT_OK_PTR(find(recs, n, src[2], 24), "third prefix tracked");
 	ASSERT_EQ(percpu_u64_sum(bpf_map__fd(skel->maps.stats), STAT_QUERY_INSERT), 2,
 		  "two inserts");
 	ASSERT_EQ(percpu_u64_sum(bpf_map__fd(skel->maps.stats), STAT_QUERY_SKIPPED), 3,
@@ -268,6 +313,8 @@ static void filter_bits_follow_the_tracked_prefixes(void **state)
 {
 	struct fixture *f = *state;
 	struct pkt_spec s = tcp_from("192.0.2.5", 0x18, 100);
+	char owner_src[1][INET_ADDRSTRLEN];
+	struct pkt_spec owner = tcp_from("", 0x18, 100);
 	const struct query_record *r;
 	struct query_record *recs = NULL;
 	struct dataplane *skel;
@@ -277,6 +324,11 @@ static void filter_bits_follow_the_tracked_prefixes(void **state)
 
 	test_need_bpf();
 	skel = dp_skeleton(f->dp);
+	/* Another prefix holds the cache slot, so this one goes to the LRU. */
+	colliding_sources("192.0.2.5", owner_src, 1);
+	owner.src = owner_src[0];
+	stay_on_one_cpu(f);
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &owner), XDP_PASS, "slot taken");
 	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &s), XDP_PASS, "first packet");
 	inet_pton(AF_INET, "192.0.2.0", addr);
 	dp_query_key(&k, MODEL, 4, addr, 24);
@@ -291,7 +343,102 @@ static void filter_bits_follow_the_tracked_prefixes(void **state)
 	ASSERT_TRUE(skel->bss->query_seen[bit >> 6] & (1ull << (bit & 63)), "bit back");
 	for (w = 0; w < QUERY_SEEN_WORDS; w++)
 		set += (__u32)__builtin_popcountll(skel->bss->query_seen[w]);
-	ASSERT_EQ(set, 1, "one tracked key, one bit");
+	ASSERT_EQ(set, 1, "one tracked key, one bit (the cached one has none)");
+	free(recs);
+}
+
+/*
+ * A cache slot belongs, per CPU and interval, to the first prefix that
+ * reaches it; another prefix of the slot goes to the LRU. A read switches
+ * buffers and empties the retired one, so the next interval's first
+ * prefix may take it, and a count is read once.
+ */
+static void cache_slot_goes_to_the_first_prefix_of_each_interval(void **state)
+{
+	struct fixture *f = *state;
+	char src[2][INET_ADDRSTRLEN];
+	struct pkt_spec a = tcp_from("", 0x18, 100), b = tcp_from("", 0x18, 200);
+	struct query_record *recs = NULL;
+	const struct query_record *ra, *rb;
+	struct dataplane *skel;
+	size_t n = 0;
+
+	test_need_bpf();
+	skel = dp_skeleton(f->dp);
+	colliding_sources("10.0.0.5", src, 2);
+	a.src = src[0];
+	b.src = src[1];
+	stay_on_one_cpu(f);
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &a), XDP_PASS, "a");
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &a), XDP_PASS, "a again");
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &b), XDP_PASS, "b");
+	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "first read");
+	src[0][strlen(src[0]) - 1] = '0';
+	src[1][strlen(src[1]) - 1] = '0';
+	ASSERT_EQ(n, 2, "two prefixes");
+	ra = find(recs, n, src[0], 24);
+	rb = find(recs, n, src[1], 24);
+	ASSERT_OK_PTR(ra, "a read");
+	ASSERT_OK_PTR(rb, "b read");
+	ASSERT_EQ(ra->fresh.req_bytes, 2 * 140, "a in the cache");
+	ASSERT_EQ(ra->value.req_bytes, 0, "a not in the LRU");
+	ASSERT_EQ(rb->fresh.req_bytes, 0, "b not in the cache");
+	ASSERT_EQ(rb->value.req_bytes, 240, "b in the LRU");
+	free(recs);
+	recs = NULL;
+
+	/* Next interval, the other buffer: b comes first and takes the slot. */
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &b), XDP_PASS, "b first");
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &a), XDP_PASS, "a second");
+	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "second read");
+	ASSERT_EQ(n, 2, "two prefixes");
+	ra = find(recs, n, src[0], 24);
+	rb = find(recs, n, src[1], 24);
+	ASSERT_OK_PTR(ra, "a read");
+	ASSERT_OK_PTR(rb, "b read");
+	ASSERT_EQ(rb->fresh.req_bytes, 240, "b in the cache now");
+	ASSERT_EQ(rb->value.req_bytes, 240, "b's LRU total unchanged");
+	ASSERT_EQ(ra->fresh.req_bytes, 0, "a not in the cache");
+	ASSERT_EQ(ra->value.req_bytes, 140, "a inserted into the LRU");
+	free(recs);
+	recs = NULL;
+
+	/* The first buffer again, emptied by the first read: a takes the slot afresh. */
+	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &a), XDP_PASS, "a in the third interval");
+	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "third read");
+	ra = find(recs, n, src[0], 24);
+	rb = find(recs, n, src[1], 24);
+	ASSERT_OK_PTR(ra, "a read");
+	ASSERT_OK_PTR(rb, "b still in the LRU");
+	ASSERT_EQ(ra->fresh.req_bytes, 140, "only this interval's packet");
+	ASSERT_EQ(rb->fresh.req_bytes, 0, "b's cached count was read once");
+	free(recs);
+}
+
+/* Counts in the cache when a loader stops are read by the one that adopts the pins. */
+static void cached_counts_survive_a_loader_restart(void **state)
+{
+	struct fixture *f = *state;
+	struct dp_config cfg = { .pin_dir = f->pin_dir, .models = 4 };
+	struct pkt_spec s = tcp_from("192.0.2.5", 0x18, 100);
+	struct query_record *recs = NULL;
+	const struct query_record *r;
+	size_t n = 0;
+
+	test_need_bpf();
+	ASSERT_EQ(run(f, dp_skeleton(f->dp)->progs.xdp_ingress, &s), XDP_PASS, "counted");
+	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "a read switches buffers");
+	free(recs);
+	recs = NULL;
+	ASSERT_EQ(run(f, dp_skeleton(f->dp)->progs.xdp_ingress, &s), XDP_PASS, "counted again");
+	dp_close(f->dp);
+	f->dp = NULL;
+	ASSERT_OK(dp_open(&f->dp, &cfg), "adopt");
+	ASSERT_TRUE(dp_adopted(f->dp), "adopted");
+	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "read by the new loader");
+	r = find(recs, n, "192.0.2.0", 24);
+	ASSERT_OK_PTR(r, "prefix read");
+	ASSERT_EQ(r->fresh.req_packets, 1, "the packet counted before the restart, once");
 	free(recs);
 }
 
@@ -457,6 +604,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(new_prefixes_past_the_budget_are_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(filter_bits_follow_the_tracked_prefixes, setup, teardown),
 		cmocka_unit_test(filter_rewrite_keeps_bits_set_meanwhile),
+		cmocka_unit_test_setup_teardown(cache_slot_goes_to_the_first_prefix_of_each_interval, setup, teardown),
+		cmocka_unit_test_setup_teardown(cached_counts_survive_a_loader_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(skb_egress_counts_response_bytes_by_destination, setup, teardown),
 		cmocka_unit_test_setup_teardown(deny_drops_the_prefix_until_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(per_packet_cost_with_and_without_counting, setup, teardown),

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Shared test policy for missing capabilities; see testlib.h. */
+#include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,4 +52,19 @@ long test_env_long(const char *name, long dflt)
 		return dflt;
 	n = strtol(v, &end, 10);
 	return *end ? dflt : n;
+}
+
+int test_stay_on_one_cpu(cpu_set_t *was)
+{
+	cpu_set_t one;
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof(*was), was))
+		return -errno;
+	cpu = sched_getcpu();
+	if (cpu < 0)
+		return -errno;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof(one), &one) ? -errno : 0;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdbool.h>
+#include <sched.h>
 #include <cmocka.h>
 
 /* Labelled asserts: a failure names the step, as the BPF selftests do. */
@@ -51,5 +52,11 @@ void test_need_bpf(void);
 void test_need(bool have, const char *what);
 /* Reads an integer environment knob with a default. */
 long test_env_long(const char *name, long dflt);
+/*
+ * Keeps the calling thread on the CPU it runs on (per-CPU kernel state,
+ * such as XDP's caches, then sees every packet); *was receives the
+ * affinity to give back with sched_setaffinity(). 0 or -errno.
+ */
+int test_stay_on_one_cpu(cpu_set_t *was);
 
 #endif

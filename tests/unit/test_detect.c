@@ -241,6 +241,40 @@ static void counter_reset_is_a_fresh_count(void **state)
 	detect_free(s->d);
 }
 
+/*
+ * XDP's cache hands over one interval's counts (rec.fresh) beside the LRU's
+ * cumulative ones: the interval's figure is the LRU's growth plus them,
+ * also for a prefix the LRU no longer holds.
+ */
+static void cached_counts_add_to_the_interval(void **state)
+{
+	struct sim *s = sim_new();
+	struct detect_alert *a = NULL;
+	struct detect_stats st;
+	__u16 de = country_index('D', 'E');
+	int t, n;
+
+	(void)state;
+	for (t = 0; t < 5; t++) {
+		traffic(s, "192.0.2.0", 3320, 0, de, de, 1, 1000, 5000);
+		ASSERT_EQ(step(s, &a), 0, "steady: quiet");
+	}
+	traffic(s, "192.0.2.0", 3320, 0, de, de, 1, 1000, 5000);
+	s->obs[0].rec.fresh.resp_bytes = 495000;
+	n = step(s, &a);
+	ASSERT_EQ(n, 2, "the prefix and its AS");
+	ASSERT_EQ(a[0].detector, DETECTOR_VOLUME, "volume");
+	ASSERT_EQ((__u64)a[0].value, 500000, "LRU growth 5000 + cached 495000 B/s");
+	free(a);
+	/* Evicted from the LRU, counted by the cache alone. */
+	memset(&s->obs[0].rec.value, 0, sizeof(s->obs[0].rec.value));
+	s->obs[0].rec.fresh.resp_bytes = 5000;
+	ASSERT_EQ(step(s, &a), 0, "evicted prefix, counted by the cache: no alert");
+	detect_get_stats(s->d, &st);
+	ASSERT_EQ(st.resets, 1, "the eviction seen as a reset");
+	detect_free(s->d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +284,7 @@ int main(void)
 		cmocka_unit_test(dispersion_fires_on_many_similar_hosting_prefixes),
 		cmocka_unit_test(geography_fires_on_registration_and_on_a_vpn_hop),
 		cmocka_unit_test(counter_reset_is_a_fresh_count),
+		cmocka_unit_test(cached_counts_add_to_the_interval),
 	};
 
 	return cmocka_run_group_tests_name("unit/detect", tests, NULL, NULL);

@@ -47,7 +47,7 @@ struct dp {
 /* Maps that outlive an agent: state, counters, policy, events. */
 static struct bpf_map **pinned_maps(struct dataplane *s, size_t *n)
 {
-	static struct bpf_map *list[20];
+	static struct bpf_map *list[24];
 	size_t i = 0;
 
 	list[i++] = s->maps.meter_buf0;
@@ -68,6 +68,9 @@ static struct bpf_map **pinned_maps(struct dataplane *s, size_t *n)
 	list[i++] = s->maps.geo_live;
 	list[i++] = s->maps.query_counts;
 	list[i++] = s->maps.query_deny;
+	list[i++] = s->maps.query_cache0;
+	list[i++] = s->maps.query_cache1;
+	list[i++] = s->maps.query_cache_active;
 	*n = i;
 	return list;
 }
@@ -874,18 +877,26 @@ static __u32 map_id(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
-/* The buffer the kernel writes now, from the outer map's slot. */
-int dp_meter_active(struct dp *dp)
+/* Which of two buffers a one-slot array of maps holds: 0, 1, or -errno. */
+static int outer_active(const struct bpf_map *outer, const struct bpf_map *buf0,
+			const struct bpf_map *buf1)
 {
 	__u32 zero = 0, id = 0;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.meter_active), &zero, &id))
+	if (bpf_map_lookup_elem(bpf_map__fd(outer), &zero, &id))
 		return -errno;
-	if (id == map_id(bpf_map__fd(dp->skel->maps.meter_buf0)))
+	if (id == map_id(bpf_map__fd(buf0)))
 		return 0;
-	if (id == map_id(bpf_map__fd(dp->skel->maps.meter_buf1)))
+	if (id == map_id(bpf_map__fd(buf1)))
 		return 1;
 	return -ENOENT;
+}
+
+/* The buffer the kernel writes now, from the outer map's slot. */
+int dp_meter_active(struct dp *dp)
+{
+	return outer_active(dp->skel->maps.meter_active, dp->skel->maps.meter_buf0,
+			    dp->skel->maps.meter_buf1);
 }
 
 static struct bpf_map *dp_buffer(struct dp *dp, int which)
@@ -1309,9 +1320,102 @@ void dp_query_filter_merge(__u64 *live, const __u64 *snap, const __u64 *keys, si
 	}
 }
 
+void dp_query_value_add(struct query_value *to, const struct query_value *v)
+{
+	to->conns += v->conns;
+	to->req_packets += v->req_packets;
+	to->req_bytes += v->req_bytes;
+	to->resp_bytes += v->resp_bytes;
+}
+
+/* XDP's request cache as read: one entry per key, CPUs summed (open addressing). */
+struct query_take {
+	struct query_record *rec;	/* key and fresh used; value unused */
+	bool *merged;			/* the key was also in query_counts */
+	size_t cap, n;
+};
+
+static struct query_record *query_take_slot(struct query_take *t, const struct query_key *k)
+{
+	size_t i = query_seen_bit(k) & (t->cap - 1);
+
+	while (t->rec[i].key.family && memcmp(&t->rec[i].key, k, sizeof(*k)))
+		i = (i + 1) & (t->cap - 1);
+	return &t->rec[i];
+}
+
+/*
+ * Switches XDP's request cache to the other buffer, then takes what the
+ * retired one holds: once the outer map's update returns (after an RCU
+ * grace period) no program writes it. Its entries are zeroed before they
+ * are handed out, so a count is taken once; if that fails, nothing is
+ * handed out and the counts stay for a later read.
+ */
+static int query_cache_take(struct dp *dp, struct query_take *t)
+{
+	struct bpf_map *buf[2] = { dp->skel->maps.query_cache0, dp->skel->maps.query_cache1 };
+	int active = outer_active(dp->skel->maps.query_cache_active, buf[0], buf[1]);
+	struct query_cache_entry *vals = NULL, *zeros = NULL;
+	__u32 zero = 0, *keys = NULL;
+	size_t cnt = 0, i;
+	int next_fd, err, c;
+
+	if (active < 0)
+		return active;
+	next_fd = bpf_map__fd(buf[!active]);
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.query_cache_active), &zero,
+				&next_fd, BPF_ANY))
+		return -errno;
+	err = read_percpu_hash(bpf_map__fd(buf[active]), sizeof(*keys), sizeof(*vals), dp->ncpu,
+			       (void **)&keys, (void **)&vals, &cnt);
+	if (err)
+		return err;
+	t->cap = 1;
+	while (t->cap < 2 * cnt * (size_t)dp->ncpu)
+		t->cap <<= 1;
+	t->rec = calloc(t->cap, sizeof(*t->rec));
+	t->merged = calloc(t->cap, sizeof(*t->merged));
+	zeros = calloc((size_t)dp->ncpu, sizeof(*zeros));
+	if (!t->rec || !t->merged || !zeros) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < cnt; i++) {
+		const struct query_cache_entry *e = &vals[i * (size_t)dp->ncpu];
+		bool used = false;
+
+		for (c = 0; c < dp->ncpu; c++) {
+			struct query_record *r;
+
+			if (!e[c].key.family)
+				continue;
+			used = true;
+			r = query_take_slot(t, &e[c].key);
+			if (!r->key.family) {
+				r->key = e[c].key;
+				t->n++;
+			}
+			dp_query_value_add(&r->fresh, &e[c].value);
+		}
+		if (used && bpf_map_update_elem(bpf_map__fd(buf[active]), &keys[i], zeros,
+						BPF_ANY)) {
+			err = -errno;
+			pr_warn("dataplane: query cache: cannot clear slot %u: %s\n", keys[i],
+				strerror(-err));
+			goto out;
+		}
+	}
+out:
+	free(zeros);
+	free(keys);
+	free(vals);
+	return err;
+}
+
 int dp_query_read(struct dp *dp, struct query_record **out, size_t *n)
 {
 	__u64 *live = dp->skel->bss->query_seen, *seen, *snap;
+	struct query_take take = { 0 };
 	struct query_value *vals = NULL;
 	struct query_key *keys = NULL;
 	struct query_record *recs;
@@ -1324,16 +1428,22 @@ int dp_query_read(struct dp *dp, struct query_record **out, size_t *n)
 		return -ENOMEM;
 	for (i = 0; i < QUERY_SEEN_WORDS; i++)
 		snap[i] = __atomic_load_n(&live[i], __ATOMIC_RELAXED);
-	err = read_percpu_hash(bpf_map__fd(dp->skel->maps.query_counts), sizeof(*keys),
-			       sizeof(*vals), dp->ncpu, (void **)&keys, (void **)&vals, &cnt);
+	err = query_cache_take(dp, &take);
+	if (!err)
+		err = read_percpu_hash(bpf_map__fd(dp->skel->maps.query_counts), sizeof(*keys),
+				       sizeof(*vals), dp->ncpu, (void **)&keys, (void **)&vals,
+				       &cnt);
 	if (err) {
+		free(take.rec);
+		free(take.merged);
 		free(snap);
 		return err;
 	}
-	recs = calloc(cnt ? cnt : 1, sizeof(*recs));
+	recs = calloc(cnt + take.n ? cnt + take.n : 1, sizeof(*recs));
 	seen = calloc(QUERY_SEEN_WORDS, sizeof(*seen));
 	for (i = 0; recs && i < cnt; i++) {
 		const struct query_value *v = &vals[i * (size_t)dp->ncpu];
+		struct query_record *cached = take.n ? query_take_slot(&take, &keys[i]) : NULL;
 
 		recs[i].key = keys[i];
 		if (seen) {
@@ -1341,13 +1451,19 @@ int dp_query_read(struct dp *dp, struct query_record **out, size_t *n)
 
 			seen[bit >> 6] |= 1ull << (bit & 63);
 		}
-		for (c = 0; c < dp->ncpu; c++) {
-			recs[i].value.conns += v[c].conns;
-			recs[i].value.req_packets += v[c].req_packets;
-			recs[i].value.req_bytes += v[c].req_bytes;
-			recs[i].value.resp_bytes += v[c].resp_bytes;
+		for (c = 0; c < dp->ncpu; c++)
+			dp_query_value_add(&recs[i].value, &v[c]);
+		if (cached && cached->key.family) {
+			recs[i].fresh = cached->fresh;
+			take.merged[cached - take.rec] = true;
 		}
 	}
+	/* Keys counted only in the cache: nothing cumulative, their interval's counts. */
+	for (i = 0; recs && i < take.cap; i++)
+		if (take.rec[i].key.family && !take.merged[i])
+			recs[cnt++] = take.rec[i];
+	free(take.rec);
+	free(take.merged);
 	free(keys);
 	free(vals);
 	/*

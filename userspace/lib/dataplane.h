@@ -124,16 +124,24 @@ int dp_tcp_read(struct dp *dp, struct tcp_outcome_record **out, size_t *n);
 int dp_stats_read(struct dp *dp, __u64 out[STAT_MAX]);
 
 /*
- * Query patterns (bpf/include/query.h): every live (model, prefix) entry
- * with its cumulative counts, per-CPU values summed; and the prefix deny.
- * dp_query_deny_sweep() deletes entries expired at now_ns (monotonic) and
- * tells the kernel how many remain; it returns that number or -errno.
+ * Query patterns (bpf/include/query.h): every live (model, prefix) entry of
+ * query_counts with its cumulative counts (value), and every prefix XDP's
+ * request cache counted since the last read (fresh: those counts alone,
+ * never in value; value is zero for a prefix the cache alone counted),
+ * per-CPU values summed; and the prefix deny. A prefix's counts since the
+ * last read are value's growth plus fresh. Each read switches the cache's
+ * buffers, so one process reads. dp_query_deny_sweep() deletes entries
+ * expired at now_ns (monotonic) and tells the kernel how many remain; it
+ * returns that number or -errno.
  */
 struct query_record {
 	struct query_key key;
-	struct query_value value;
+	struct query_value value;	/* cumulative in query_counts */
+	struct query_value fresh;	/* counted in the cache since the last read */
 };
 int dp_query_read(struct dp *dp, struct query_record **out, size_t *n);
+/* Adds v's counts to to's. */
+void dp_query_value_add(struct query_value *to, const struct query_value *v);
 /*
  * Brings the kernel's tracked-key filter (live, written by programs with
  * atomic ORs) from snap, its words before the keys were read, to keys, the

@@ -294,6 +294,8 @@ static void observe(struct detect *d, const struct detect_obs *o)
 		st->cur = *v;
 		d->stats.resets++;
 	}
+	/* What XDP's cache counted this interval, apart from the LRU's totals. */
+	dp_query_value_add(&st->cur, &o->rec.fresh);
 	st->last = *v;
 	if (!st->cur.req_packets && !st->cur.resp_bytes)
 		return;

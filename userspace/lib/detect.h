@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The query-pattern detectors (docs/query-patterns.md): pure logic, fed once
- * per interval with the kernel's cumulative per-(model, prefix) counts, each
+ * per interval with the kernel's per-(model, prefix) counts (cumulative ones
+ * plus the interval's cached ones, as dp_query_read() gives them), each
  * prefix already resolved to its AS and country, and the (model, country)
  * pairs the data plane denied in that interval. It keeps per-prefix and
  * per-AS state (deltas, moving baselines, short histories) in bounded
@@ -77,7 +78,7 @@ enum { DETECT_MODE_AUDIT = 0, DETECT_MODE_ENFORCE = 1 };
 
 void detect_config_defaults(struct detect_config *cfg);
 
-/* One active prefix of an interval, cumulative counts as the kernel holds them. */
+/* One active prefix of an interval, counts as dp_query_read() gives them. */
 struct detect_obs {
 	struct query_record rec;
 	struct asn_info asn;
