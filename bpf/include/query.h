@@ -14,7 +14,10 @@
  * XDP counts requests first into a per-CPU cache (struct query_cache_entry):
  * the slot of the key's hash, if it is free or already the key's in this
  * interval, takes the packet with no hash-map lookup; otherwise the LRU
- * does. The agent switches the cache's two buffers through
+ * does. A key the cache takes sets its filter bit like an insert, and a
+ * key whose bit is clear reaches the cache only through the insert
+ * budget: a flood of new prefixes past the budget costs what it cost
+ * before the cache (the filter word), not a load of a cache slot too. The agent switches the cache's two buffers through
  * query_cache_active (an array of maps: once its update returns, no
  * program holds the retired buffer), reads and zeroes the retired one.
  * XDP never nests on a CPU, so the cache's adds are plain.
@@ -180,9 +183,9 @@ static __always_inline void query_count(__u32 model, const struct pkt_meta *m,
 		return;
 	query_key_of(&k, model, m, source);
 	bit = query_seen_bit(&k);
-	if (source && query_cache_add(&k, bit, what, bytes))
-		return;
 	if (query_seen[bit >> 6] & (1ull << (bit & 63))) {
+		if (source && query_cache_add(&k, bit, what, bytes))
+			return;
 		v = bpf_map_lookup_elem(&query_counts, &k);
 		if (v) {
 			query_value_add(v, what, bytes);
@@ -191,12 +194,18 @@ static __always_inline void query_count(__u32 model, const struct pkt_meta *m,
 	}
 	/*
 	 * Not tracked, or its bit was lost (the agent cleared a stale bit
-	 * that this key had just set too, dp_query_filter_merge()): the
-	 * insert below finds it then.
+	 * that this key had just set too, dp_query_filter_merge(), or the
+	 * bit of a key only the cache holds): the cache or the insert below
+	 * finds it then. The budget comes first, so that a flood of new
+	 * prefixes past it touches neither the cache nor the map.
 	 */
 	budget = bpf_map_lookup_elem(&query_budget, &zero);
 	if (!budget || !budget_take(budget, query_inserts_per_sec, query_inserts_burst)) {
 		stat_inc(STAT_QUERY_SKIPPED);
+		return;
+	}
+	if (source && query_cache_add(&k, bit, what, bytes)) {
+		query_seen_mark(bit);
 		return;
 	}
 	query_value_add(&init, what, bytes);
