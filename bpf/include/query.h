@@ -17,9 +17,10 @@
  * does. A key the cache takes sets its filter bit like an insert, and a
  * key whose bit is clear reaches the cache only through the insert
  * budget: a flood of new prefixes past the budget costs what it cost
- * before the cache (the filter word), not a load of a cache slot too. The agent switches the cache's two buffers through
- * query_cache_active (an array of maps: once its update returns, no
- * program holds the retired buffer), reads and zeroes the retired one.
+ * before the cache (the filter word), not a load of a cache slot too.
+ * The agent switches the cache's two buffers through query_cache_active
+ * (an array of maps: once its update returns, no program holds the
+ * retired buffer), reads and zeroes the retired one.
  * XDP never nests on a CPU, so the cache's adds are plain.
  *
  * query_deny holds (model, prefix) entries the agent installs when a
@@ -169,7 +170,11 @@ static __always_inline void query_seen_mark(__u32 bit)
 
 /*
  * Adds one packet of the client prefix to model's counts: at XDP (source
- * true) through the cache first.
+ * true) in the cache where the key holds or takes its slot, else in the
+ * LRU. A key whose bit is set but which neither holds its slot nor is in
+ * the LRU (a stale bit) tries the cache a second time after its token:
+ * remembering the first try in a variable split xdp_ingress's verifier
+ * states past the 1M-instruction limit.
  */
 static __always_inline void query_count(__u32 model, const struct pkt_meta *m,
 					bool source, enum query_field what, __u64 bytes)

@@ -122,18 +122,27 @@ static void ordinary_users_raise_nothing(void **state)
 	detect_free(s->d);
 }
 
+/* Five quiet intervals of one prefix: 5,000 response bytes a second. */
+static void steady(struct sim *s, __u16 de)
+{
+	struct detect_alert *a = NULL;
+	int t;
+
+	for (t = 0; t < 5; t++) {
+		traffic(s, "192.0.2.0", 3320, 0, de, de, 1, 1000, 5000);
+		ASSERT_EQ(step(s, &a), 0, "steady: quiet");
+	}
+}
+
 static void volume_fires_above_own_baseline(void **state)
 {
 	struct sim *s = sim_new();
 	struct detect_alert *a = NULL;
 	__u16 de = country_index('D', 'E');
-	int t, n;
+	int n;
 
 	(void)state;
-	for (t = 0; t < 5; t++) {
-		traffic(s, "192.0.2.0", 3320, 0, de, de, 1, 1000, 5000);
-		ASSERT_EQ(step(s, &a), 0, "steady: quiet");
-	}
+	steady(s, de);
 	traffic(s, "192.0.2.0", 3320, 0, de, de, 1, 1000, 500000);
 	n = step(s, &a);
 	ASSERT_EQ(n, 2, "the prefix and its AS");
@@ -252,13 +261,10 @@ static void cached_counts_add_to_the_interval(void **state)
 	struct detect_alert *a = NULL;
 	struct detect_stats st;
 	__u16 de = country_index('D', 'E');
-	int t, n;
+	int n;
 
 	(void)state;
-	for (t = 0; t < 5; t++) {
-		traffic(s, "192.0.2.0", 3320, 0, de, de, 1, 1000, 5000);
-		ASSERT_EQ(step(s, &a), 0, "steady: quiet");
-	}
+	steady(s, de);
 	traffic(s, "192.0.2.0", 3320, 0, de, de, 1, 1000, 5000);
 	s->obs[0].rec.fresh.resp_bytes = 495000;
 	n = step(s, &a);
