@@ -39,6 +39,17 @@ struct {
 __u32 probe_count;
 __u32 probe_mode;	/* enum geo_probe_mode */
 
+/*
+ * GEO_PROBE_CHAINED: each address is XORed with the previous answer ANDed
+ * with probe_chain_mask. The mask stays 0, so the addresses and answers
+ * are TABLE's, but the CPU cannot know that and starts a lookup only when
+ * the one before has its answer, as a packet's lookup cannot overlap the
+ * next packet's: the per-lookup latency instead of the throughput of
+ * lookups in flight together.
+ */
+volatile __u32 probe_chain_mask;
+__u32 probe_prev;
+
 static __always_inline __u16 lpm_lookup(const struct geo_probe_slot *s)
 {
 	struct geo_lpm_v4_key k4 = { .prefixlen = 32, .addr = s->addr[0] };
@@ -69,6 +80,15 @@ static long probe_one(__u64 i, void *ctx)
 	case GEO_PROBE_LPM:
 		s->cc = lpm_lookup(s);
 		break;
+	case GEO_PROBE_CHAINED: {
+		/* In the leading word, which every step of either lookup depends on. */
+		__u32 a[4] = { s->addr[0] ^ (probe_prev & probe_chain_mask), s->addr[1],
+			       s->addr[2], s->addr[3] };
+
+		s->cc = s->family == 4 ? geo_lookup_v4(a[0]) : geo_lookup_v6(a);
+		probe_prev = s->cc;
+		break;
+	}
 	default:
 		s->cc = s->family;
 		break;

@@ -162,6 +162,7 @@ enum geo_probe_mode {
 	GEO_PROBE_TABLE = 0,	/* geo_lookup_v4 / geo_lookup_v6 */
 	GEO_PROBE_LPM = 1,	/* the reference LPM tries (benchmark only) */
 	GEO_PROBE_NONE = 2,	/* read the slot, no lookup: loop overhead */
+	GEO_PROBE_CHAINED = 3,	/* as TABLE, each address waiting for the answer before */
 };
 
 struct geo_probe_slot {

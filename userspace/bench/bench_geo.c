@@ -5,7 +5,9 @@
  * from the database's own prefixes; the geo probe looks each batch up with
  * bpf_loop under BPF_PROG_RUN, once through geo_lookup_v4/v6 and once
  * through an LPM trie per family, and the per-lookup cost is the run time
- * over the batch size (loop overhead included, reported as loop_ns). Also
+ * over the batch size (loop overhead included, reported as loop_ns), and
+ * once more chained (each address depending on the answer before: the
+ * latency of one lookup, as a packet pays it, not the throughput). Also
  * times compile + load + switch of the full table, a full reload under a
  * storm of kernel lookups (every answer checked against the mirror), an
  * empty XDP program, and the data plane's complete XDP program
@@ -151,7 +153,9 @@ static int time_xdp(int prog_fd, const __u8 *frame, __u32 repeat, double *ns)
 
 struct family_result {
 	double table_ns, lpm_ns, loop_ns;
-	size_t mismatches;
+	double chained_ns;	/* each lookup waiting for the one before */
+	size_t mismatches;	/* table vs LPM */
+	size_t chain_mismatches;	/* chained vs table: the same addresses */
 };
 
 static int bench_family(struct geo_probe *p, const struct prefix_set *s, int family,
@@ -177,6 +181,10 @@ static int bench_family(struct geo_probe *p, const struct prefix_set *s, int fam
 		err = time_mode(p, GEO_PROBE_LPM, 1, &r->lpm_ns);
 	for (i = 0; !err && i < GEO_PROBE_SLOTS; i++)
 		r->mismatches += table_cc[i] != p->slots[i].cc;
+	if (!err)
+		err = time_mode(p, GEO_PROBE_CHAINED, 8, &r->chained_ns);
+	for (i = 0; !err && i < GEO_PROBE_SLOTS; i++)
+		r->chain_mismatches += table_cc[i] != p->slots[i].cc;
 	if (!err)
 		err = time_mode(p, GEO_PROBE_NONE, 8, &r->loop_ns);
 	free(table_cc);
@@ -461,8 +469,9 @@ static void print_results(const struct geo_results *g, const char *db, bool json
 		       "\"xdp_unserved_ns\":%.1f,\"tc_empty_ns\":%.1f,\"tc_egress_ns\":%.1f,"
 		       "\"loop_ns\":%.1f,\"v4_speedup\":%.1f,\"v6_speedup\":%.1f,"
 		       "\"v4_uniform_table_ns\":%.1f,\"v4_uniform_lpm_ns\":%.1f,"
+		       "\"v4_chained_ns\":%.1f,\"v6_chained_ns\":%.1f,"
 		       "\"v4_prefixes\":%llu,\"v6_prefixes\":%llu,\"lookups_per_run\":%d,"
-		       "\"lpm_mismatches\":%zu,\"kernel_bytes\":%llu,\"used_bytes\":%llu,"
+		       "\"lpm_mismatches\":%zu,\"chained_mismatches\":%zu,\"kernel_bytes\":%llu,\"used_bytes\":%llu,"
 		       "\"build_ms\":%.0f,\"install_ms\":%.0f,\"compile_load_switch_ms\":%.0f,"
 		       "\"reload_build_ms\":%.0f,\"reload_install_ms\":%.0f,\"reload_ms\":%.0f,"
 		       "\"reload_lookups\":%zu,\"reload_wrong_answers\":%zu}\n",
@@ -471,9 +480,10 @@ static void print_results(const struct geo_results *g, const char *db, bool json
 		       x->few_ns, x->unserved_ns, x->tc_empty_ns, x->tc_egress_ns, r4->loop_ns,
 		       r4->lpm_ns / r4->table_ns,
 		       r6->lpm_ns / r6->table_ns,
-		       g->u_table, g->u_lpm, (unsigned long long)g->info.v4_prefixes,
+		       g->u_table, g->u_lpm, r4->chained_ns, r6->chained_ns,
+		       (unsigned long long)g->info.v4_prefixes,
 		       (unsigned long long)g->info.v6_prefixes, GEO_PROBE_SLOTS,
-		       r4->mismatches + r6->mismatches,
+		       r4->mismatches + r6->mismatches, r4->chain_mismatches + r6->chain_mismatches,
 		       (unsigned long long)g->info.kernel_bytes,
 		       (unsigned long long)g->info.used_bytes, g->build_s * 1e3,
 		       g->install_s * 1e3, (g->build_s + g->install_s) * 1e3,
@@ -488,6 +498,8 @@ static void print_results(const struct geo_results *g, const char *db, bool json
 	       r6->lpm_ns / r6->table_ns);
 	printf("IPv4 uniform  table %6.1f ns  LPM %6.1f ns  (%.1fx)\n", g->u_table, g->u_lpm,
 	       g->u_lpm / g->u_table);
+	printf("chained (each lookup waits for the answer before)  IPv4 %6.1f ns  IPv6 %6.1f ns\n",
+	       r4->chained_ns, r6->chained_ns);
 	printf("loop overhead %.1f ns per lookup\n", r4->loop_ns);
 	printf("XDP empty %.1f ns; xdp_ingress %.1f ns (fed: %.1f - %.1f; sources from %d "
 	       "prefixes: %.1f; one source: %.1f; to a port not served: %.1f)\n", x->empty_ns,
@@ -496,8 +508,9 @@ static void print_results(const struct geo_results *g, const char *db, bool json
 	printf("tc empty %.1f ns; tc_unreach_egress on a served TCP segment %.1f ns\n",
 	       x->tc_empty_ns, x->tc_egress_ns);
 	printf("compile %.0f ms + load and switch %.0f ms; kernel memory %.1f MiB; "
-	       "LPM disagreements %zu\n", g->build_s * 1e3, g->install_s * 1e3,
-	       (double)g->info.kernel_bytes / (1 << 20), r4->mismatches + r6->mismatches);
+	       "LPM disagreements %zu, chained vs table %zu\n", g->build_s * 1e3,
+	       g->install_s * 1e3, (double)g->info.kernel_bytes / (1 << 20),
+	       r4->mismatches + r6->mismatches, r4->chain_mismatches + r6->chain_mismatches);
 	printf("reload under lookups: %.0f ms (compile %.0f + install %.0f), %zu of %zu "
 	       "answers wrong\n", g->reload.build_ms + g->reload.install_ms,
 	       g->reload.build_ms, g->reload.install_ms, g->reload.wrong, g->reload.lookups);
@@ -598,7 +611,8 @@ int bench_geo(int argc, char **argv)
 		goto cleanup;
 	}
 	print_results(&g, src.db, json);
-	rc = g.r4.mismatches + g.r6.mismatches + g.reload.wrong ? 1 : 0;
+	rc = g.r4.mismatches + g.r6.mismatches + g.r4.chain_mismatches + g.r6.chain_mismatches +
+	     g.reload.wrong ? 1 : 0;
 cleanup:
 	free(v4.addr);
 	free(v4.len);
