@@ -22,6 +22,7 @@
 #include "pktbuild.h"
 #include "netenv.h"
 #include "testgeo.h"
+#include "geo.h"
 #include "dataplane.h"
 #include "parse.h"
 #include "dataplane.skel.h"
@@ -414,6 +415,79 @@ static void xdp_served_port_filter_follows_the_endpoint_map(void **state)
 	ASSERT_TRUE(dp_adopted(f->dp), "adopted");
 	ASSERT_EQ(counted_model(f, &tcp), MODEL, "adopted endpoint served");
 	ASSERT_EQ(counted_model(f, &other), 0, "deleted wildcard stays gone");
+}
+
+/* The id of the map pinned at pin_dir/maps/name, 0 if none. */
+static __u32 pinned_map_id(const struct fixture *f, const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[192];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/maps/%s", f->pin_dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id;
+}
+
+/*
+ * A pinned geo_live is adopted when its table has this build's layout,
+ * and replaced when it holds one of an older customs (another header
+ * magic), which this build's programs would misread: the older map keeps
+ * its table for the older programs, the new one answers after install.
+ */
+static void geo_table_of_another_layout_is_replaced(void **state)
+{
+	struct fixture *f = *state;
+	struct dp_config cfg = { .events_per_sec = 100000, .models = 4 };
+	struct pkt_spec s = syn_from("192.0.2.5");
+	struct meter_record *recs;
+	union geo_block old = { .hdr = { .magic = GEO_HDR_MAGIC - 1 } };	/* an older layout */
+	__u32 id, zero = 0, again;
+	int outer, inner;
+	size_t n;
+
+	test_need_bpf();
+	id = pinned_map_id(f, "geo_live");
+	ASSERT_TRUE(id != 0, "geo_live pinned");
+	cfg.pin_dir = f->pin_dir;
+	dp_close(f->dp);
+	f->dp = NULL;
+	ASSERT_OK(dp_open(&f->dp, &cfg), "reopen");
+	ASSERT_EQ(pinned_map_id(f, "geo_live"), id, "a table of this layout: map adopted");
+	/* What an older customs left in the slot. */
+	outer = bpf_map_get_fd_by_id(id);
+	ASSERT_TRUE(outer >= 0, "outer fd");
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, sizeof(__u32), GEO_BLOCK_SIZE,
+			       GEO_TABLE_BLOCKS, &(struct bpf_map_create_opts){
+				       .sz = sizeof(struct bpf_map_create_opts),
+				       .map_flags = BPF_F_MMAPABLE });
+	ASSERT_TRUE(inner >= 0, "older table");
+	ASSERT_OK(bpf_map_update_elem(inner, &zero, &old, BPF_ANY), "older header");
+	ASSERT_OK(bpf_map_update_elem(outer, &zero, &inner, BPF_ANY), "older table live");
+	ASSERT_EQ(geo_kernel_live_is_current(outer), 0, "not this layout");
+	dp_close(f->dp);
+	f->dp = NULL;
+	ASSERT_OK(dp_open(&f->dp, &cfg), "reopen over the older table");
+	again = pinned_map_id(f, "geo_live");
+	ASSERT_TRUE(again != 0 && again != id, "geo_live replaced");
+	ASSERT_TRUE(dp_adopted(f->dp), "the other pins adopted");
+	/* The older map keeps its table; the new one is empty (ZZ, denied) until filled. */
+	ASSERT_EQ(geo_kernel_live_is_current(outer), 0, "older map untouched");
+	ASSERT_EQ(run_xdp(f, &s), XDP_DROP, "no table yet: ZZ");
+	ASSERT_OK(load_policy(f), "policy and table into the new map");
+	ASSERT_EQ(run_xdp(f, &s), XDP_PASS, "DE from the new table");
+	recs = take_meters(f, &n);
+	ASSERT_OK_PTR(find(recs, n, TENANT, MODEL, "DE", DIR_INGRESS, LAYER_XDP, VERDICT_ALLOW),
+		      "counted as DE");
+	free(recs);
+	close(inner);
+	close(outer);
 }
 
 /*
@@ -1056,6 +1130,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(xdp_served_port_filter_follows_the_endpoint_map,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(xdp_endpoint_cache_follows_every_change, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(geo_table_of_another_layout_is_replaced, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(xdp_vlan_options_and_fragments, setup, teardown),
 		cmocka_unit_test_setup_teardown(xdp_ipv6_and_v4mapped, setup, teardown),

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "dataplane.h"
+#include "geo.h"
 #include "strbuf.h"
 #include "log.h"
 #include "parse.h"
@@ -206,6 +207,35 @@ static int dp_retire_old_outcomes(struct dp *dp)
 			err = -errno;
 	}
 	close(fd);
+	return err;
+}
+
+/*
+ * The pinned geo_live of an older customs may hold a table of another
+ * layout (or size), which this build's programs would misread, and into
+ * which this build could not install. Reusing it would also hand the
+ * older programs, attached until ours replace them, a table they
+ * misread. So it is unpinned: the older programs keep their map and
+ * table, ours get a new map, filled before they attach (agent start).
+ */
+static int dp_retire_old_geo(struct dp *dp)
+{
+	const char *pin = bpf_map__pin_path(dp->skel->maps.geo_live);
+	int fd, cur, err = 0;
+
+	fd = pin ? bpf_obj_get(pin) : -1;
+	if (fd < 0)
+		return 0;
+	cur = geo_kernel_live_is_current(fd);
+	close(fd);
+	if (cur < 0)
+		return cur;
+	if (!cur) {
+		pr_info("dataplane: pinned map %s holds no table of this customs' layout:"
+			" replacing it\n", pin);
+		if (unlink(pin))
+			err = -errno;
+	}
 	return err;
 }
 
@@ -424,7 +454,8 @@ int dp_open(struct dp **out, const struct dp_config *cfg)
 
 		snprintf(maps_dir, sizeof(maps_dir), "%s/maps", dp->pin_dir);
 		err = mkdir_p(maps_dir) ?: dp_set_pins(dp, &found) ?:
-		      dp_retire_old_outcomes(dp) ?: dp_size_maps(dp, cfg);
+		      dp_retire_old_outcomes(dp) ?: dp_retire_old_geo(dp) ?:
+		      dp_size_maps(dp, cfg);
 	}
 	if (err) {
 		pr_warn("dataplane: pin directory %s: %s\n", dp->pin_dir, strerror(-err));

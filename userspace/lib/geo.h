@@ -142,6 +142,12 @@ int geo_kernel_install(const struct geo_maps *m, struct geo_table *t);
 int geo_kernel_view(const struct geo_maps *m, struct geo_table **out);
 /* The hash of the live table (-ENOENT when none is loaded). */
 int geo_kernel_live_hash(const struct geo_maps *m, unsigned char out[SHA256_LEN]);
+/*
+ * 1 when outer map live_fd (a geo_live, e.g. reused from a pin) holds a
+ * table of this build's layout (header magic, GEO_TABLE_BLOCKS); 0 when
+ * it holds none or one of another customs; a negative errno on failure.
+ */
+int geo_kernel_live_is_current(int live_fd);
 
 
 /*

@@ -71,24 +71,54 @@ cleanup:
 	return err;
 }
 
-int geo_kernel_live_hash(const struct geo_maps *m, unsigned char out[SHA256_LEN])
+/* The header of the table live in outer map live_fd: -ENOENT when none is. */
+static int live_header(int live_fd, union geo_block *blk, __u32 *max_entries)
 {
-	union geo_block blk;
-	__u32 zero = 0, id;
-	int fd = -1, err;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0, id;
+	int fd, err;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(m->live), &zero, &id))
+	if (bpf_map_lookup_elem(live_fd, &zero, &id))
 		return errno == ENOENT ? -ENOENT : -errno;
 	fd = bpf_map_get_fd_by_id(id);
 	if (fd < 0)
 		return -errno;
-	err = bpf_map_lookup_elem(fd, &zero, &blk) ? -errno : 0;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	if (!err && info.value_size != GEO_BLOCK_SIZE)
+		err = -EINVAL;
+	if (!err)
+		err = bpf_map_lookup_elem(fd, &zero, blk) ? -errno : 0;
+	*max_entries = info.max_entries;
+	close(fd);
+	return err;
+}
+
+int geo_kernel_live_hash(const struct geo_maps *m, unsigned char out[SHA256_LEN])
+{
+	union geo_block blk;
+	__u32 blocks;
+	int err;
+
+	err = live_header(bpf_map__fd(m->live), &blk, &blocks);
 	if (!err && blk.hdr.magic != GEO_HDR_MAGIC)
 		err = -EINVAL;
 	if (!err)
 		memcpy(out, blk.hdr.table_sha256, SHA256_LEN);
-	close(fd);
 	return err;
+}
+
+int geo_kernel_live_is_current(int live_fd)
+{
+	union geo_block blk;
+	__u32 blocks;
+	int err;
+
+	err = live_header(live_fd, &blk, &blocks);
+	if (err == -ENOENT || err == -EINVAL)
+		return 0;
+	if (err)
+		return err;
+	return blk.hdr.magic == GEO_HDR_MAGIC && blocks == GEO_TABLE_BLOCKS;
 }
 
 int geo_kernel_view(const struct geo_maps *m, struct geo_table **out)
