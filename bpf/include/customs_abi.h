@@ -60,25 +60,30 @@ static inline void country_code(__u16 idx, char out[2])
  * swapped in whole through a one-slot array of maps (bpf/include/geo.h,
  * docs/geo.md). Block 0 is the header; blocks 1..512 are the IPv4 /16
  * index (a u32 per /16: its country when the whole /16 has one, else the
- * block of its node); then the IPv4 second level (a country per address
- * of one /24 that holds longer prefixes); then the /16 nodes (a country or
- * a second-level reference per /24), one per /16 that is not one
- * country; then the IPv6 index (a u32 per /16 of the upper 64 bits,
- * refined 7 bits at a time by sub-index blocks where the data is dense:
- * where in the /64 tree the search may start); then the IPv6 /64 tree
+ * root of its search tree and the tree's depth); then the IPv4 trees, one
+ * per /16 that is not one country, in 64-byte lines (struct geo_v4_line,
+ * eight to a block): 16 sorted 16-bit keys, the low half of the segment
+ * starts in that /16, with their countries in a leaf, with the line of
+ * the first child in an inner node; then the IPv6 index (a u32 per /16
+ * of the upper 64 bits, refined 7 bits at a time by sub-index blocks
+ * where the data is dense: where in the /64 tree the search may start);
+ * then the IPv6 /64 tree
  * (128-byte nodes of 64-bit keys, four to a block), then the IPv6
  * exception tree (512-byte nodes of 128-bit keys) for the few /64s that
  * hold longer prefixes. Keys are in host byte order: a table is built on
  * the machine that loads it.
  */
 #define GEO_BLOCK_SIZE		512
-#define GEO_HDR_MAGIC		0x43474534u	/* "CGE4" */
+#define GEO_HDR_MAGIC		0x43474535u	/* "CGE5" */
 #define GEO_V4_IDX_BASE		1u
 #define GEO_IDX_PER_BLOCK	(GEO_BLOCK_SIZE / 4)
-#define GEO_V4_TBL8_BASE	(GEO_V4_IDX_BASE + 65536u / GEO_IDX_PER_BLOCK)
+#define GEO_V4_TREE_BASE	(GEO_V4_IDX_BASE + 65536u / GEO_IDX_PER_BLOCK)
 #define GEO_V4_DIRECT		0x80000000u	/* index entry: the /16's country */
-#define GEO_V4_TBL8		0x8000u		/* node entry refers to a second-level block */
-#define GEO_V4_TBL8_MAX		0x8000u
+#define GEO_V4_DEPTH_SHIFT	28		/* index entry: depth - 1 ... */
+#define GEO_V4_LINE_MASK	0x0fffffffu	/* ... and the root's line */
+#define GEO_V4_FANOUT		16	/* keys per line, children per inner line */
+#define GEO_V4_MAX_DEPTH	4	/* 16 * 16^3 keys: every start of a /16 */
+#define GEO_V4_PER_BLOCK	8	/* lines in a block */
 #define GEO_V6C_FANOUT		16	/* /64 tree: keys (= children) per inner node */
 #define GEO_V6C_LEAF		12	/* /64 tree: keys per leaf, each with a country */
 #define GEO_V6C_PER_BLOCK	4	/* 128-byte nodes in a block */
@@ -94,11 +99,11 @@ static inline void country_code(__u16 idx, char out[2])
 #define GEO_V6X_NODE_MASK	0x00ffffffu	/* entry: start node ... */
 #define GEO_V6X_LEVEL_SHIFT	24		/* ... and its level */
 /*
- * Every table map has this many blocks (32 MiB): one fixed size lets the
+ * Every table map has this many blocks (16 MiB): one fixed size lets the
  * verifier inline each block lookup, which a per-table size
- * (BPF_F_INNER_MAP) forbids. The full whois database needs 31,482.
+ * (BPF_F_INNER_MAP) forbids. The full whois database needs 11,360.
  */
-#define GEO_TABLE_BLOCKS	65536
+#define GEO_TABLE_BLOCKS	32768
 
 struct geo_v6_key {
 	__u64 hi;		/* address bits 0..63 */
@@ -108,8 +113,8 @@ struct geo_v6_key {
 struct geo_header {
 	__u32 magic;		/* GEO_HDR_MAGIC */
 	__u32 n_blocks;
-	__u32 v4_tbl8_count;	/* second-level blocks, from GEO_V4_TBL8_BASE */
-	__u32 v4_node_count;	/* /16 nodes, from GEO_V4_TBL8_BASE + v4_tbl8_count */
+	__u32 v4_lines;		/* IPv4 tree lines, from GEO_V4_TREE_BASE */
+	__u32 v4_trees;		/* /16s with a tree (not one country) */
 	__u32 v6c_depth;	/* /64 tree levels, 1..GEO_V6_MAX_DEPTH */
 	__u32 v6c_block;	/* its first block; nodes count from there */
 	__u32 v6c_count;	/* keys in its leaves */
@@ -136,10 +141,29 @@ struct geo_v6c_node {
 	};
 };
 
+/*
+ * A line of an IPv4 /16's search tree. Keys are the low 16 bits of the
+ * segment starts: in a leaf, each with its country; in an inner line, the
+ * first key of each child, the children being lines child .. child +
+ * last. Padding repeats the last key (and country): a search that lands
+ * on it takes the last entry.
+ */
+struct geo_v4_line {
+	__u16 key[GEO_V4_FANOUT];
+	union {
+		__u16 cc[GEO_V4_FANOUT];		/* leaf */
+		struct {
+			__u32 child;			/* line of the first child */
+			__u32 last;			/* index of the last child */
+			__u8 pad[24];
+		} in;					/* inner line */
+	};
+};
+
 union geo_block {
 	__u32 v4idx[GEO_IDX_PER_BLOCK];	/* GEO_V4_DIRECT | country, or a node's block */
 	__u32 v6idx[GEO_IDX_PER_BLOCK];	/* GEO_V6X_SUB | block, or level << 24 | node */
-	__u16 v4[256];				/* country index, or GEO_V4_TBL8 | n */
+	struct geo_v4_line v4[GEO_V4_PER_BLOCK];
 	struct geo_v6c_node c[GEO_V6C_PER_BLOCK];
 	struct geo_v6_key inner[GEO_V6_FANOUT];	/* first key of each child */
 	struct {
@@ -149,6 +173,7 @@ union geo_block {
 	} leaf;
 	struct geo_header hdr;
 };
+_Static_assert(sizeof(struct geo_v4_line) == 64, "geo_v4_line layout");
 _Static_assert(sizeof(struct geo_v6c_node) == 128, "geo_v6c_node layout");
 _Static_assert(sizeof(union geo_block) == GEO_BLOCK_SIZE, "geo_block layout");
 _Static_assert(sizeof(struct geo_header) == 172, "geo_header layout");

@@ -8,9 +8,10 @@
  * the old table or the new one, never a mix. With no table loaded every
  * answer is COUNTRY_ZZ.
  *
- * IPv4: at most three block loads: the /16 index (256 KiB, which stays
- * in the cache), the /16's node unless the whole /16 is one country, then
- * the /24's second level when the /24 holds longer prefixes.
+ * IPv4: the /16 index (256 KiB), then, unless the whole /16 is one
+ * country, the /16's search tree of 64-byte lines with 16 keys each: one
+ * to four lines (two or three for most addresses of the real data), all
+ * the trees together under 2 MiB.
  *
  * IPv6: a static search tree over the upper 64 bits with 128-byte,
  * 16-way nodes (five levels for the full database, four comparisons
@@ -65,36 +66,32 @@ static __always_inline void *geo_table_live(void)
 
 static __always_inline __u16 geo_v4_in(void *tbl, __u32 addr)
 {
-	__u32 host = bpf_ntohl(addr);
+	__u32 host = bpf_ntohl(addr), x = host & 0xffff;
 	__u32 idx = geo_idx_block(GEO_V4_IDX_BASE, host >> 16);
+	const struct geo_v4_line *l;
+	__u32 e, line, depth, level, i;
 	union geo_block *b;
-	__u32 mask;
-	__u16 e;
 
 	b = bpf_map_lookup_elem(tbl, &idx);
 	if (!b)
 		return COUNTRY_ZZ;
-	idx = b->v4idx[geo_idx_slot(host >> 16)];
-	if (idx & GEO_V4_DIRECT)
-		return (__u16)idx;
-	b = bpf_map_lookup_elem(tbl, &idx);
-	if (!b)
-		return COUNTRY_ZZ;
-	e = b->v4[(host >> 8) & 0xff];
-	/*
-	 * No branch on e: 40% of the addresses drawn from the database's
-	 * prefixes take the second level, so a branch would mispredict often
-	 * and each miss would wait for the load in front of it. A /24 of one
-	 * country reads its answer from the header block instead, always in
-	 * the cache, and the mask keeps e.
-	 */
-	mask = 0 - (__u32)(e >> 15);
-	barrier_var(mask);
-	idx = geo_v4_tbl8_block(e) & mask;
-	b = bpf_map_lookup_elem(tbl, &idx);
-	if (!b)
-		return COUNTRY_ZZ;
-	return (b->v4[host & 0xff] & mask) | (e & ~mask);
+	e = b->v4idx[geo_idx_slot(host >> 16)];
+	if (e & GEO_V4_DIRECT)
+		return (__u16)e;
+	line = e & GEO_V4_LINE_MASK;
+	depth = (e >> GEO_V4_DEPTH_SHIFT) & (GEO_V4_MAX_DEPTH - 1);
+	for (level = 0; level < GEO_V4_MAX_DEPTH; level++) {
+		idx = GEO_V4_TREE_BASE + line / GEO_V4_PER_BLOCK;
+		b = bpf_map_lookup_elem(tbl, &idx);
+		if (!b)
+			return COUNTRY_ZZ;
+		l = &b->v4[line & (GEO_V4_PER_BLOCK - 1)];
+		i = geo_v4_rank(l->key, x);
+		if (level >= depth)
+			return l->cc[i];
+		line = geo_v4_child(l, i);
+	}
+	return COUNTRY_ZZ;
 }
 
 /* addr in network byte order; the country index, COUNTRY_ZZ when unknown. */

@@ -2,7 +2,7 @@
 /*
  * The arithmetic of a geo table lookup that the kernel (geo.h) and the
  * userspace mirror (userspace/lib/geo_table.c) must share to the bit: the
- * search inside one IPv6 tree node and the IPv4 entry decoding. Only the
+ * search inside one tree node and the child arithmetic. Only the
  * way a block is fetched differs between the two (a map lookup in BPF, an
  * array index in userspace), so the answers cannot drift apart.
  */
@@ -118,10 +118,29 @@ static __always_inline __u32 geo_idx_slot(__u32 k)
 	return k & (GEO_IDX_PER_BLOCK - 1);
 }
 
-/* The second-level block an IPv4 node entry with GEO_V4_TBL8 refers to. */
-static __always_inline __u32 geo_v4_tbl8_block(__u16 e)
+/*
+ * Index of the last of an IPv4 line's 16 keys that is <= x (0..65535), by
+ * halving steps with no branch; key[0] <= every x that reaches the line.
+ */
+static __always_inline __u32 geo_v4_rank(const __u16 *key, __u32 x)
 {
-	return GEO_V4_TBL8_BASE + (e & (GEO_V4_TBL8 - 1));
+	__u32 base = 0, half;
+
+	/* (x - key) >> 31 is 1 when key > x; a mask, not a multiply, takes half. */
+	for (half = GEO_V4_FANOUT / 2; half > 0; half >>= 1)
+		base += half & (((x - key[(base + half) & (GEO_V4_FANOUT - 1)]) >> 31) - 1);
+	return base & (GEO_V4_FANOUT - 1);
+}
+
+/*
+ * The line of an inner IPv4 line's child that covers its slot i: a slot
+ * past the last child is padding, and takes the last child (no branch).
+ */
+static __always_inline __u32 geo_v4_child(const struct geo_v4_line *l, __u32 i)
+{
+	__u32 d = l->in.last - i;
+
+	return l->in.child + i + (d & (__u32)((__s32)d >> 31));
 }
 
 /* An address in ::/96 or ::ffff:0:0/96 is answered by the IPv4 table. */

@@ -2,11 +2,12 @@
 /*
  * The geo lookup in the kernel, through the geo probe and BPF_PROG_RUN:
  * kernel == userspace mirror == libmaxminddb on the real databases (full
- * and IPv4-only; the benchmark's chained mode answers the same), ZZ
- * before any table is loaded, reloads of the full database under a storm
- * of concurrent lookups with no wrong answer, the old table map freed
- * after a switch, installs through a map reused from a bpffs pin, and a
- * failed build that leaves the live table alone.
+ * and IPv4-only; the benchmark's chained mode answers the same), IPv4
+ * search trees of every depth, ZZ before any table is loaded, reloads of
+ * the full database under a storm of concurrent lookups with no wrong
+ * answer, the old table map freed after a switch, installs through a map
+ * reused from a bpffs pin, and a failed build that leaves the live table
+ * alone.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -187,6 +188,103 @@ static void kernel_matches_mirror_at_the_edges(void **state)
  * and the mirror, against the answer the construction implies.
  */
 #define DENSE_N 40000
+
+/*
+ * IPv4 /16s of 10, 200, 3,000, 5,000 and 65,536 segments: search trees
+ * of depth 1, 2, 3, 4 and the deepest possible (every address its own
+ * segment). Every address of each, and the neighbours of each /16: kernel
+ * == mirror == construction.
+ */
+#define TREE_16S	5
+#define TREE_N		(TREE_16S * 65536 + 2 * TREE_16S)
+
+static void every_ipv4_tree_depth(void **state)
+{
+	static const char *const ccs[] = { "DE", "FR", "JP", "BR" };
+	static const __u32 nseg[TREE_16S] = { 10, 200, 3000, 5000, 65536 };
+	struct geo_table_info info;
+	struct geo_probe probe = {};
+	struct geo_table *t = NULL;
+	struct geo_maps maps;
+	__u32 (*addr)[4], start[65536 + 1], x = 2463534242u, base, a, j, s, i;
+	__u16 *kcc, *want, cc;
+	__u8 *family, *used;
+	char err[128], *csv, *p;
+	size_t n = 0, bad = 0;
+
+	(void)state;
+	test_need_bpf();
+	addr = calloc(TREE_N, sizeof(*addr));
+	family = calloc(TREE_N, 1);
+	kcc = calloc(TREE_N, sizeof(*kcc));
+	want = calloc(TREE_N, sizeof(*want));
+	used = calloc(65536, 1);
+	csv = calloc(80000, 40);
+	ASSERT_TRUE(addr && family && kcc && want && used && csv, "alloc");
+	ASSERT_OK(geo_table_new(&t), "new");
+	for (j = 0, p = csv; j < TREE_16S; j++) {
+		base = (10u << 24) | (j + 1) << 16;
+		/* nseg distinct starts, the first at the /16's first address. */
+		memset(used, 0, 65536);
+		used[0] = 1;
+		for (s = 1; s < nseg[j]; s++) {
+			do {
+				x ^= x << 13;
+				x ^= x >> 17;
+				x ^= x << 5;
+				a = nseg[j] == 65536 ? s : x & 0xffff;
+			} while (used[a] && nseg[j] < 65536);
+			used[a] = 1;
+		}
+		for (a = 0, s = 0; a < 65536; a++)
+			if (used[a])
+				start[s++] = a;
+		start[s] = 65536;
+		for (s = 0; s < nseg[j]; s++)
+			p += sprintf(p, "%u.%u.%u.%u,%u.%u.%u.%u,%s\n", 10, j + 1,
+				     start[s] >> 8, start[s] & 0xff, 10, j + 1,
+				     (start[s + 1] - 1) >> 8, (start[s + 1] - 1) & 0xff,
+				     ccs[s % 4]);
+		for (a = 0, s = 0; a < 65536; a++, n++) {
+			if (a == start[s + 1])
+				s++;
+			addr[n][0] = htonl(base + a);
+			family[n] = 4;
+			want[n] = country_index(ccs[s % 4][0], ccs[s % 4][1]);
+		}
+		/* The neighbours: ZZ below the first /16 and above the last. */
+		addr[n][0] = htonl(base - 1);
+		family[n] = 4;
+		want[n++] = j ? country_index(ccs[(nseg[j - 1] - 1) % 4][0],
+					      ccs[(nseg[j - 1] - 1) % 4][1]) : COUNTRY_ZZ;
+		addr[n][0] = htonl(base + 65536);
+		family[n] = 4;
+		want[n++] = j + 1 < TREE_16S ? country_index('D', 'E') : COUNTRY_ZZ;
+	}
+	ASSERT_OK(geo_table_add_csv_buf(t, "trees.csv", csv, (size_t)(p - csv), err, sizeof(err)),
+		  err);
+	ASSERT_OK(geo_table_info(t, &info), "info");
+	ASSERT_EQ(info.v4_trees, TREE_16S, "a tree per /16 of several countries");
+	ASSERT_OK(geo_probe_open(&probe, 0, 0), "probe");
+	maps = geo_probe_maps(&probe);
+	ASSERT_OK(geo_kernel_install(&maps, t), "install");
+	ASSERT_OK(geo_probe_lookup(&probe, (const __u32 (*)[4])addr, family, n, kcc), "lookups");
+	for (i = 0; i < n; i++) {
+		cc = geo_table_lookup_v4(t, addr[i][0]);
+		if ((kcc[i] != want[i] || cc != want[i]) && bad++ < 5)
+			print_message("%s: kernel %u, mirror %u, want %u\n",
+				      geodiff_str(addr[i], 4), kcc[i], cc, want[i]);
+	}
+	ASSERT_EQ(bad, 0, "kernel == mirror == construction");
+	geo_probe_close(&probe);
+	geo_table_free(t);
+	free(addr);
+	free(family);
+	free(kcc);
+	free(want);
+	free(used);
+	free(csv);
+}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -516,6 +614,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(no_table_answers_zz),
 		cmocka_unit_test(kernel_matches_mirror_at_the_edges),
+		cmocka_unit_test(every_ipv4_tree_depth),
 		cmocka_unit_test(dense_ipv6_goes_through_the_index),
 		cmocka_unit_test(kernel_matches_mirror_and_libmaxminddb_full),
 		cmocka_unit_test(kernel_matches_mirror_and_libmaxminddb_ipv4_only),

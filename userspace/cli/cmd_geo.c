@@ -165,10 +165,10 @@ static int geo_info(int argc, char **argv)
 		printf("%-15s %s\n", "format", fmt_names[info.format <= 3 ? info.format : 0]);
 	print_time("database date", info.source_epoch);
 	print_time("compiled", info.build_time);
-	printf("%-15s %llu prefixes, %llu segments, %u /16s of several countries, "
-	       "%u /24s with longer prefixes\n", "IPv4",
+	printf("%-15s %llu prefixes, %llu segments, %u /16s of several countries "
+	       "in %u tree lines (%.2f MiB)\n", "IPv4",
 	       (unsigned long long)info.v4_prefixes, (unsigned long long)info.v4_segments,
-	       info.v4_nodes, info.v4_tbl8_blocks);
+	       info.v4_trees, info.v4_lines, info.v4_lines * 64.0 / (1 << 20));
 	printf("%-15s %llu prefixes, %llu segments, /64 tree depth %u, %u sub-index blocks, "
 	       "%u keys in the exception tree (depth %u)\n", "IPv6",
 	       (unsigned long long)info.v6_prefixes, (unsigned long long)info.v6_segments,

@@ -46,8 +46,8 @@ struct geo_table_info {
 	__u64 v4_segments, v6_segments;	/* maximal runs of one country, ZZ included */
 	__u64 v4_prefixes, v6_prefixes;	/* minimal CIDR prefixes covering the non-ZZ runs */
 	__u32 countries;		/* distinct countries other than ZZ */
-	__u32 v4_tbl8_blocks;		/* /24s that hold longer prefixes */
-	__u32 v4_nodes;			/* /16s that are not one country */
+	__u32 v4_trees;			/* /16s that are not one country: a tree each */
+	__u32 v4_lines;			/* 64-byte lines of those trees */
 	__u32 v6_depth;			/* levels of the IPv6 /64 tree */
 	__u32 v6_index_blocks;		/* IPv6 sub-index blocks (beside the /16 level) */
 	__u32 v6_exception_depth;	/* levels of the tree for /64s with longer prefixes */

@@ -405,72 +405,120 @@ static void table_hash(struct geo_table *t)
 	sha256_final(&s, t->hash);
 }
 
-/* The second-level blocks and /16 nodes the IPv4 segments need. */
-static void count_v4(const struct geo_list *v4, __u32 *tbl8, __u32 *nodes)
+/*
+ * The keys of one /16's tree: the low 16 bits of the segment starts in
+ * it, the first being 0 for the segment that covers its first address.
+ */
+struct v4_keys {
+	__u32 n;
+	__u16 key[1u << 16];
+	__u16 cc[1u << 16];
+};
+
+/* Level sizes of a tree of n keys, leaves first, as tree_sizes() gives; its depth. */
+static __u32 v4_tree_sizes(__u32 n, __u32 sizes[GEO_V4_MAX_DEPTH])
 {
-	__u32 last24 = 0xffffffffu, last16 = 0xffffffffu;
-	size_t i;
+	__u32 depth = 0;
 
-	*tbl8 = *nodes = 0;
-	for (i = 0; i < v4->n; i++) {
-		__u32 s = (__u32)v4->b[i].start;
+	sizes[depth++] = (n + GEO_V4_FANOUT - 1) / GEO_V4_FANOUT;
+	while (sizes[depth - 1] > 1) {
+		sizes[depth] = (sizes[depth - 1] + GEO_V4_FANOUT - 1) / GEO_V4_FANOUT;
+		depth++;
+	}
+	return depth;
+}
 
-		if ((s & 0xff) && (s >> 8) != last24) {
-			(*tbl8)++;
-			last24 = s >> 8;
+static struct geo_v4_line *v4_line(union geo_block *img, __u32 line)
+{
+	return &img[GEO_V4_TREE_BASE + line / GEO_V4_PER_BLOCK].v4[line % GEO_V4_PER_BLOCK];
+}
+
+/*
+ * Writes the tree of keys k from line root: levels root first, each
+ * level's lines in order, the children of line j of a level being lines
+ * 16j.. of the next. A line's keys are the first keys of its children
+ * (a leaf's: its own), padded with the last one.
+ */
+static void v4_tree_fill(union geo_block *img, __u32 root, const struct v4_keys *k,
+			 const __u32 sizes[GEO_V4_MAX_DEPTH], __u32 depth)
+{
+	__u32 r, j, i, c, unit, cnt, below, base = root;
+	struct geo_v4_line *l;
+	bool leaf;
+
+	for (r = 0; r < depth; r++) {
+		leaf = r + 1 == depth;
+		cnt = sizes[depth - 1 - r];
+		/* Entries below this level: the next level's lines, or the keys. */
+		below = leaf ? k->n : sizes[depth - 2 - r];
+		/* Keys under one entry: a child's subtree holds 16 per leaf. */
+		for (unit = 1, i = r + 1; i < depth; i++)
+			unit *= GEO_V4_FANOUT;
+		for (j = 0; j < cnt; j++) {
+			l = v4_line(img, base + j);
+			for (i = 0; i < GEO_V4_FANOUT; i++) {
+				c = j * GEO_V4_FANOUT + i;
+				if (c >= below)
+					c = below - 1;
+				l->key[i] = k->key[c * unit];
+				if (leaf)
+					l->cc[i] = k->cc[c];
+			}
+			if (!leaf) {
+				l->in.child = base + cnt + j * GEO_V4_FANOUT;
+				l->in.last = below - 1 - j * GEO_V4_FANOUT;
+				if (l->in.last > GEO_V4_FANOUT - 1)
+					l->in.last = GEO_V4_FANOUT - 1;
+			}
 		}
-		if ((s & 0xffff) && (s >> 16) != last16) {
-			(*nodes)++;
-			last16 = s >> 16;
-		}
+		base += cnt;
 	}
 }
 
 /*
- * The index entry of every /16, its node when it is not one country, and
- * the second level of every /24 that holds longer prefixes. Segments are
- * sorted, the first starts at 0, and a segment's start is where its
- * country begins, so a /16 (a /24) is one country exactly when no segment
- * starts inside it past its first address.
+ * The IPv4 part of the image: the index entry of every /16, and the tree
+ * of every /16 that is not one country. Segments are sorted, the first
+ * starts at 0, and a segment's start is where its country begins, so a
+ * /16 is one country exactly when no segment starts inside it past its
+ * first address. With img NULL it only counts the lines and trees.
  */
-static void fill_v4(union geo_block *img, const struct geo_list *l, __u32 node_base)
+static void v4_trees(union geo_block *img, const struct geo_list *l, struct v4_keys *k,
+		     __u32 *lines, __u32 *trees)
 {
 	const struct geo_bound *b = l->b;
-	size_t n = l->n, seg = 0, s2;
-	__u32 p16, p24, base, a, g = 0, node = node_base;
+	size_t n = l->n, seg = 0;
+	__u32 p16, base, sizes[GEO_V4_MAX_DEPTH], depth, r, line = 0;
 	__u32 *ie;
-	__u16 *e;
 
+	*trees = 0;
 	for (p16 = 0; p16 < (1u << 16); p16++) {
 		base = p16 << 16;
 		while (seg + 1 < n && b[seg + 1].start <= base)
 			seg++;
-		ie = &img[geo_idx_block(GEO_V4_IDX_BASE, p16)].v4idx[geo_idx_slot(p16)];
+		ie = img ? &img[geo_idx_block(GEO_V4_IDX_BASE, p16)].v4idx[geo_idx_slot(p16)] : NULL;
 		if (!(seg + 1 < n && b[seg + 1].start <= (geo_u128)base + 0xffff)) {
-			*ie = GEO_V4_DIRECT | b[seg].cc;
+			if (ie)
+				*ie = GEO_V4_DIRECT | b[seg].cc;
 			continue;
 		}
-		*ie = node;
-		for (p24 = p16 << 8; p24 < (p16 + 1) << 8; p24++) {
-			base = p24 << 8;
-			while (seg + 1 < n && b[seg + 1].start <= base)
-				seg++;
-			e = &img[node].v4[p24 & 0xff];
-			if (seg + 1 < n && b[seg + 1].start <= (geo_u128)base + 255) {
-				__u16 *v = img[GEO_V4_TBL8_BASE + g].v4;
-
-				for (a = 0, s2 = seg; a < 256; a++) {
-					while (s2 + 1 < n && b[s2 + 1].start <= base + a)
-						s2++;
-					v[a] = b[s2].cc;
-				}
-				*e = (__u16)(GEO_V4_TBL8 | g++);
-			} else {
-				*e = b[seg].cc;
-			}
+		k->n = 0;
+		for (;;) {
+			k->key[k->n] = b[seg].start > base ? (__u16)(b[seg].start - base) : 0;
+			k->cc[k->n++] = b[seg].cc;
+			if (!(seg + 1 < n && b[seg + 1].start <= (geo_u128)base + 0xffff))
+				break;
+			seg++;
 		}
-		node++;
+		depth = v4_tree_sizes(k->n, sizes);
+		if (img) {
+			*ie = (depth - 1) << GEO_V4_DEPTH_SHIFT | line;
+			v4_tree_fill(img, line, k, sizes, depth);
+		}
+		for (r = 0; r < depth; r++)
+			line += sizes[r];
+		(*trees)++;
 	}
+	*lines = line;
 }
 
 static void v6_key(const struct geo_bound *b, struct geo_v6_key *k)
@@ -720,7 +768,8 @@ static int tree_sizes(size_t n, __u32 leaf, __u32 fanout, __u32 sizes[GEO_V6_MAX
 
 static int table_compile(struct geo_table *t)
 {
-	__u32 csizes[GEO_V6_MAX_DEPTH], xsizes[GEO_V6_MAX_DEPTH], tbl8, nodes, next, r, cnodes = 0;
+	__u32 csizes[GEO_V6_MAX_DEPTH], xsizes[GEO_V6_MAX_DEPTH], lines, trees, next, r, cnodes = 0;
+	struct v4_keys *k4 = NULL;
 	struct geo_list exc = {};
 	struct clist c = {};
 	struct v6x_build x = {};
@@ -731,8 +780,11 @@ static int table_compile(struct geo_table *t)
 
 	if (!t->dirty)
 		return 0;
-	count_v4(&t->fam[GEO_V4], &tbl8, &nodes);
-	err = tbl8 > GEO_V4_TBL8_MAX ? -E2BIG : split_v6(&t->fam[GEO_V6], &c, &exc);
+	k4 = malloc(sizeof(*k4));
+	if (!k4)
+		return -ENOMEM;
+	v4_trees(NULL, &t->fam[GEO_V4], k4, &lines, &trees);
+	err = split_v6(&t->fam[GEO_V6], &c, &exc);
 	if (err)
 		goto cleanup;
 	cdepth = tree_sizes(c.n, GEO_V6C_LEAF, GEO_V6C_FANOUT, csizes);
@@ -756,7 +808,8 @@ static int table_compile(struct geo_table *t)
 	}
 	v6x_build(&x);
 	err = -E2BIG;
-	n_blocks = GEO_V4_TBL8_BASE + tbl8 + nodes + GEO_V6X_TOP_BLOCKS + x.nsub +
+	n_blocks = GEO_V4_TREE_BASE + (lines + GEO_V4_PER_BLOCK - 1) / GEO_V4_PER_BLOCK +
+		   GEO_V6X_TOP_BLOCKS + x.nsub +
 		   (cnodes + GEO_V6C_PER_BLOCK - 1) / GEO_V6C_PER_BLOCK;
 	for (r = 0; r < (__u32)xdepth; r++)
 		n_blocks += xsizes[r];
@@ -769,10 +822,10 @@ static int table_compile(struct geo_table *t)
 	h = &img[0].hdr;
 	h->magic = GEO_HDR_MAGIC;
 	h->n_blocks = (__u32)n_blocks;
-	h->v4_tbl8_count = tbl8;
-	h->v4_node_count = nodes;
+	h->v4_lines = lines;
+	h->v4_trees = trees;
 	h->v6c_depth = (__u32)cdepth;
-	h->v6x_block = GEO_V4_TBL8_BASE + tbl8 + nodes;
+	h->v6x_block = GEO_V4_TREE_BASE + (lines + GEO_V4_PER_BLOCK - 1) / GEO_V4_PER_BLOCK;
 	h->v6x_sub = x.nsub;
 	h->v6c_block = h->v6x_block + GEO_V6X_TOP_BLOCKS + x.nsub;
 	h->v6c_count = (__u32)c.n;
@@ -788,7 +841,7 @@ static int table_compile(struct geo_table *t)
 		next += xsizes[xdepth - 1 - r];
 		h->v6_level_last[r] = next - 1;
 	}
-	fill_v4(img, &t->fam[GEO_V4], GEO_V4_TBL8_BASE + tbl8);
+	v4_trees(img, &t->fam[GEO_V4], k4, &lines, &trees);
 	fill_v6x(img, h, &x);
 	fill_coarse(img, &c, h);
 	fill_exceptions(img, &exc, h);
@@ -801,6 +854,7 @@ static int table_compile(struct geo_table *t)
 	t->dirty = false;
 	err = 0;
 cleanup:
+	free(k4);
 	free(img);
 	free(c.k);
 	free(exc.b);
@@ -827,15 +881,21 @@ const unsigned char *geo_table_hash(struct geo_table *t)
 
 static __u16 mirror_v4(const union geo_block *img, __u32 host)
 {
-	__u32 i = img[geo_idx_block(GEO_V4_IDX_BASE, host >> 16)].v4idx[geo_idx_slot(host >> 16)];
-	__u16 e;
+	__u32 e = img[geo_idx_block(GEO_V4_IDX_BASE, host >> 16)].v4idx[geo_idx_slot(host >> 16)];
+	__u32 line, depth, level, i;
+	const struct geo_v4_line *l;
 
-	if (i & GEO_V4_DIRECT)
-		return (__u16)i;
-	e = img[i].v4[(host >> 8) & 0xff];
-	if (!(e & GEO_V4_TBL8))
-		return e;
-	return img[geo_v4_tbl8_block(e)].v4[host & 0xff];
+	if (e & GEO_V4_DIRECT)
+		return (__u16)e;
+	line = e & GEO_V4_LINE_MASK;
+	depth = (e >> GEO_V4_DEPTH_SHIFT) & (GEO_V4_MAX_DEPTH - 1);
+	for (level = 0;; level++) {
+		l = &img[GEO_V4_TREE_BASE + line / GEO_V4_PER_BLOCK].v4[line % GEO_V4_PER_BLOCK];
+		i = geo_v4_rank(l->key, host & 0xffff);
+		if (level >= depth)
+			return l->cc[i];
+		line = geo_v4_child(l, i);
+	}
 }
 
 __u16 geo_table_lookup_v4(struct geo_table *t, __u32 addr)
@@ -1007,8 +1067,8 @@ int geo_table_info(struct geo_table *t, struct geo_table_info *info)
 	for (i = 1; i < COUNTRY_MAX; i++)
 		info->countries += seen[i];
 	h = &t->image[0].hdr;
-	info->v4_tbl8_blocks = h->v4_tbl8_count;
-	info->v4_nodes = h->v4_node_count;
+	info->v4_lines = h->v4_lines;
+	info->v4_trees = h->v4_trees;
 	info->v6_depth = h->v6c_depth;
 	info->v6_index_blocks = h->v6x_sub;
 	info->v6_exception_depth = h->v6_depth;
