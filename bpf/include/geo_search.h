@@ -124,11 +124,17 @@ static __always_inline __u32 geo_idx_slot(__u32 k)
  */
 static __always_inline __u32 geo_v4_rank(const __u16 *key, __u32 x)
 {
-	__u32 base = 0, half;
+	__u32 base = 0, step;
 
-	/* (x - key) >> 31 is 1 when key > x; a mask, not a multiply, takes half. */
-	for (half = GEO_V4_FANOUT / 2; half > 0; half >>= 1)
-		base += half & (((x - key[(base + half) & (GEO_V4_FANOUT - 1)]) >> 31) - 1);
+	/*
+	 * (x - key) >> 31 is 1 when the key is above x; the step is added by
+	 * a shift, not a multiply (three cycles on the dependent path), and
+	 * not by a mask, which the compiler turns back into a branch (BPF has
+	 * no conditional move) that random addresses mispredict.
+	 */
+	for (step = 3; step < 4; step--)
+		base += (((x - key[(base + (1u << step)) & (GEO_V4_FANOUT - 1)]) >> 31) ^ 1)
+			<< step;
 	return base & (GEO_V4_FANOUT - 1);
 }
 
