@@ -2,9 +2,9 @@
 /*
  * The arithmetic of a geo table lookup that the kernel (geo.h) and the
  * userspace mirror (userspace/lib/geo_table.c) must share to the bit: the
- * search inside one tree node and the child arithmetic. Only the
- * way a block is fetched differs between the two (a map lookup in BPF, an
- * array index in userspace), so the answers cannot drift apart.
+ * search inside one tree node and the child arithmetic. Only the way a
+ * block is fetched differs between the two (a map lookup in BPF, an array
+ * index in userspace), so the answers cannot drift apart.
  */
 #ifndef CUSTOMS_GEO_SEARCH_H
 #define CUSTOMS_GEO_SEARCH_H
@@ -130,7 +130,8 @@ static __always_inline __u32 geo_v4_rank(const __u16 *key, __u32 x)
 	 * (x - key) >> 31 is 1 when the key is above x; the step is added by
 	 * a shift, not a multiply (three cycles on the dependent path), and
 	 * not by a mask, which the compiler turns back into a branch (BPF has
-	 * no conditional move) that random addresses mispredict.
+	 * no conditional move) that random addresses mispredict. Steps of
+	 * 8, 4, 2, 1: step counts 3 to 0, then wraps, which ends the loop.
 	 */
 	for (step = 3; step < 4; step--)
 		base += (((x - key[(base + (1u << step)) & (GEO_V4_FANOUT - 1)]) >> 31) ^ 1)

@@ -415,14 +415,16 @@ struct v4_keys {
 	__u16 cc[1u << 16];
 };
 
-/* Level sizes of a tree of n keys, leaves first, as tree_sizes() gives; its depth. */
-static __u32 v4_tree_sizes(__u32 n, __u32 sizes[GEO_V4_MAX_DEPTH])
+/* Level sizes of any of the trees, leaves first; the depth, or -E2BIG. */
+static int tree_sizes(size_t n, __u32 leaf, __u32 fanout, __u32 sizes[GEO_V6_MAX_DEPTH])
 {
-	__u32 depth = 0;
+	int depth = 0;
 
-	sizes[depth++] = (n + GEO_V4_FANOUT - 1) / GEO_V4_FANOUT;
+	sizes[depth++] = (__u32)((n + leaf - 1) / leaf);
 	while (sizes[depth - 1] > 1) {
-		sizes[depth] = (sizes[depth - 1] + GEO_V4_FANOUT - 1) / GEO_V4_FANOUT;
+		if (depth == GEO_V6_MAX_DEPTH)
+			return -E2BIG;
+		sizes[depth] = (sizes[depth - 1] + fanout - 1) / fanout;
 		depth++;
 	}
 	return depth;
@@ -440,7 +442,7 @@ static struct geo_v4_line *v4_line(union geo_block *img, __u32 line)
  * (a leaf's: its own), padded with the last one.
  */
 static void v4_tree_fill(union geo_block *img, __u32 root, const struct v4_keys *k,
-			 const __u32 sizes[GEO_V4_MAX_DEPTH], __u32 depth)
+			 const __u32 sizes[GEO_V6_MAX_DEPTH], __u32 depth)
 {
 	__u32 r, j, i, c, unit, cnt, below, base = root;
 	struct geo_v4_line *l;
@@ -487,7 +489,7 @@ static void v4_trees(union geo_block *img, const struct geo_list *l, struct v4_k
 {
 	const struct geo_bound *b = l->b;
 	size_t n = l->n, seg = 0;
-	__u32 p16, base, sizes[GEO_V4_MAX_DEPTH], depth, r, line = 0;
+	__u32 p16, base, sizes[GEO_V6_MAX_DEPTH], depth, r, line = 0;
 	__u32 *ie;
 
 	*trees = 0;
@@ -509,7 +511,8 @@ static void v4_trees(union geo_block *img, const struct geo_list *l, struct v4_k
 				break;
 			seg++;
 		}
-		depth = v4_tree_sizes(k->n, sizes);
+		/* At most 65,536 keys: four levels, never -E2BIG. */
+		depth = (__u32)tree_sizes(k->n, GEO_V4_FANOUT, GEO_V4_FANOUT, sizes);
 		if (img) {
 			*ie = (depth - 1) << GEO_V4_DEPTH_SHIFT | line;
 			v4_tree_fill(img, line, k, sizes, depth);
@@ -749,21 +752,6 @@ static void fill_v6x(union geo_block *img, const struct geo_header *h,
 		e = x->e[i];
 		dst[i] = e & GEO_V6X_SUB ? e + h->v6x_block : e;
 	}
-}
-
-/* Level sizes, leaves first; the depth, or -E2BIG. */
-static int tree_sizes(size_t n, __u32 leaf, __u32 fanout, __u32 sizes[GEO_V6_MAX_DEPTH])
-{
-	int depth = 0;
-
-	sizes[depth++] = (__u32)((n + leaf - 1) / leaf);
-	while (sizes[depth - 1] > 1) {
-		if (depth == GEO_V6_MAX_DEPTH)
-			return -E2BIG;
-		sizes[depth] = (sizes[depth - 1] + fanout - 1) / fanout;
-		depth++;
-	}
-	return depth;
 }
 
 static int table_compile(struct geo_table *t)
