@@ -67,11 +67,10 @@ static inline void country_code(__u16 idx, char out[2])
  * the first child in an inner node; then the IPv6 index (a u32 per /16
  * of the upper 64 bits, refined 7 bits at a time by sub-index blocks
  * where the data is dense: where in the /64 tree the search may start);
- * then the IPv6 /64 tree
- * (128-byte nodes of 64-bit keys, four to a block), then the IPv6
- * exception tree (512-byte nodes of 128-bit keys) for the few /64s that
- * hold longer prefixes. Keys are in host byte order: a table is built on
- * the machine that loads it.
+ * then the IPv6 /64 tree (128-byte nodes of 64-bit keys, four to a
+ * block), then the IPv6 exception tree (512-byte nodes of 128-bit keys)
+ * for the few /64s that hold longer prefixes. Keys are in host byte
+ * order: a table is built on the machine that loads it.
  */
 #define GEO_BLOCK_SIZE		512
 #define GEO_HDR_MAGIC		0x43474535u	/* "CGE5" */

@@ -81,11 +81,11 @@ static __always_inline __u16 geo_v4_in(void *tbl, __u32 addr)
 	line = e & GEO_V4_LINE_MASK;
 	depth = (e >> GEO_V4_DEPTH_SHIFT) & (GEO_V4_MAX_DEPTH - 1);
 	for (level = 0; level < GEO_V4_MAX_DEPTH; level++) {
-		idx = GEO_V4_TREE_BASE + line / GEO_V4_PER_BLOCK;
+		idx = geo_v4_line_block(line);
 		b = bpf_map_lookup_elem(tbl, &idx);
 		if (!b)
 			return COUNTRY_ZZ;
-		l = &b->v4[line & (GEO_V4_PER_BLOCK - 1)];
+		l = &b->v4[geo_v4_line_slot(line)];
 		i = geo_v4_rank(l->key, x);
 		if (level >= depth)
 			return l->cc[i];

@@ -118,6 +118,17 @@ static __always_inline __u32 geo_idx_slot(__u32 k)
 	return k & (GEO_IDX_PER_BLOCK - 1);
 }
 
+/* The block of IPv4 tree line line, and the line's slot in it. */
+static __always_inline __u32 geo_v4_line_block(__u32 line)
+{
+	return GEO_V4_TREE_BASE + line / GEO_V4_PER_BLOCK;
+}
+
+static __always_inline __u32 geo_v4_line_slot(__u32 line)
+{
+	return line & (GEO_V4_PER_BLOCK - 1);
+}
+
 /*
  * Index of the last of an IPv4 line's 16 keys that is <= x (0..65535), by
  * halving steps with no branch; key[0] <= every x that reaches the line.

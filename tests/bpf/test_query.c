@@ -349,6 +349,21 @@ static void filter_bits_follow_the_tracked_prefixes(void **state)
 	free(recs);
 }
 
+/* Reads the counts; the records of prefixes a and b (/24), both present. */
+static struct query_record *read_pair(struct fixture *f, const char *a, const char *b,
+				      const struct query_record **ra,
+				      const struct query_record **rb, size_t *n)
+{
+	struct query_record *recs = NULL;
+
+	ASSERT_OK(dp_query_read(f->dp, &recs, n), "query read");
+	*ra = find(recs, *n, a, 24);
+	*rb = find(recs, *n, b, 24);
+	ASSERT_OK_PTR(*ra, a);
+	ASSERT_OK_PTR(*rb, b);
+	return recs;
+}
+
 /*
  * A cache slot belongs, per CPU and interval, to the first prefix that
  * reaches it; another prefix of the slot goes to the LRU. A read switches
@@ -374,42 +389,28 @@ static void cache_slot_goes_to_the_first_prefix_of_each_interval(void **state)
 	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &a), XDP_PASS, "a");
 	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &a), XDP_PASS, "a again");
 	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &b), XDP_PASS, "b");
-	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "first read");
+	recs = read_pair(f, src[0], src[1], &ra, &rb, &n);
 	ASSERT_EQ(n, 2, "two prefixes");
-	ra = find(recs, n, src[0], 24);
-	rb = find(recs, n, src[1], 24);
-	ASSERT_OK_PTR(ra, "a read");
-	ASSERT_OK_PTR(rb, "b read");
 	ASSERT_EQ(ra->fresh.req_bytes, 2 * 140, "a in the cache");
 	ASSERT_EQ(ra->value.req_bytes, 0, "a not in the LRU");
 	ASSERT_EQ(rb->fresh.req_bytes, 0, "b not in the cache");
 	ASSERT_EQ(rb->value.req_bytes, 240, "b in the LRU");
 	free(recs);
-	recs = NULL;
 
 	/* Next interval, the other buffer: b comes first and takes the slot. */
 	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &b), XDP_PASS, "b first");
 	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &a), XDP_PASS, "a second");
-	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "second read");
+	recs = read_pair(f, src[0], src[1], &ra, &rb, &n);
 	ASSERT_EQ(n, 2, "two prefixes");
-	ra = find(recs, n, src[0], 24);
-	rb = find(recs, n, src[1], 24);
-	ASSERT_OK_PTR(ra, "a read");
-	ASSERT_OK_PTR(rb, "b read");
 	ASSERT_EQ(rb->fresh.req_bytes, 240, "b in the cache now");
 	ASSERT_EQ(rb->value.req_bytes, 240, "b's LRU total unchanged");
 	ASSERT_EQ(ra->fresh.req_bytes, 0, "a not in the cache");
 	ASSERT_EQ(ra->value.req_bytes, 140, "a inserted into the LRU");
 	free(recs);
-	recs = NULL;
 
 	/* The first buffer again, emptied by the first read: a takes the slot afresh. */
 	ASSERT_EQ(run(f, skel->progs.xdp_ingress, &a), XDP_PASS, "a in the third interval");
-	ASSERT_OK(dp_query_read(f->dp, &recs, &n), "third read");
-	ra = find(recs, n, src[0], 24);
-	rb = find(recs, n, src[1], 24);
-	ASSERT_OK_PTR(ra, "a read");
-	ASSERT_OK_PTR(rb, "b still in the LRU");
+	recs = read_pair(f, src[0], src[1], &ra, &rb, &n);	/* b still in the LRU */
 	ASSERT_EQ(ra->fresh.req_bytes, 140, "only this interval's packet");
 	ASSERT_EQ(rb->fresh.req_bytes, 0, "b's cached count was read once");
 	free(recs);

@@ -183,31 +183,39 @@ static int dp_size_meter(struct dp *dp, __u32 want)
 }
 
 /*
- * Outcome counts are cumulative and read only as deltas, so a pinned map
- * an older customs made with a shorter value can be replaced instead of
- * failing the load until --detach-all: unpinned here, a new one is made;
- * the agent measures from its first reading of it.
+ * Unpins map's pin of an earlier instance when current(fd) says it does
+ * not fit this build (0; a negative errno fails), so that the load makes
+ * a new one; programs of the earlier instance keep the old map.
  */
-static int dp_retire_old_outcomes(struct dp *dp)
+static int unpin_unless_current(struct bpf_map *map, int (*current)(int fd), const char *what)
 {
-	const char *pin = bpf_map__pin_path(dp->skel->maps.tcp_outcomes);
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	int fd, err = 0;
+	const char *pin = bpf_map__pin_path(map);
+	int fd, cur;
 
 	fd = pin ? bpf_obj_get(pin) : -1;
 	if (fd < 0)
 		return 0;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-	    info.value_size != sizeof(struct tcp_outcome)) {
-		pr_info("dataplane: pinned map %s holds %u-byte outcomes of an older"
-			" customs, now %zu: replacing it\n", pin, info.value_size,
-			sizeof(struct tcp_outcome));
-		if (unlink(pin))
-			err = -errno;
-	}
+	cur = current(fd);
 	close(fd);
-	return err;
+	if (cur)
+		return cur < 0 ? cur : 0;
+	pr_info("dataplane: pinned map %s holds %s: replacing it\n", pin, what);
+	return unlink(pin) ? -errno : 0;
+}
+
+/*
+ * Outcome counts are cumulative and read only as deltas, so a pinned map
+ * an older customs made with a shorter value can be replaced instead of
+ * failing the load until --detach-all; the agent measures from its first
+ * reading of the new one.
+ */
+static int outcomes_current(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	       info.value_size == sizeof(struct tcp_outcome);
 }
 
 /*
@@ -215,28 +223,15 @@ static int dp_retire_old_outcomes(struct dp *dp)
  * layout (or size), which this build's programs would misread, and into
  * which this build could not install. Reusing it would also hand the
  * older programs, attached until ours replace them, a table they
- * misread. So it is unpinned: the older programs keep their map and
- * table, ours get a new map, filled before they attach (agent start).
+ * misread. Replaced, the older programs keep their map and table, ours
+ * get a new map, filled before they attach (agent start).
  */
-static int dp_retire_old_geo(struct dp *dp)
+static int dp_retire_old_maps(struct dp *dp)
 {
-	const char *pin = bpf_map__pin_path(dp->skel->maps.geo_live);
-	int fd, cur, err = 0;
-
-	fd = pin ? bpf_obj_get(pin) : -1;
-	if (fd < 0)
-		return 0;
-	cur = geo_kernel_live_is_current(fd);
-	close(fd);
-	if (cur < 0)
-		return cur;
-	if (!cur) {
-		pr_info("dataplane: pinned map %s holds no table of this customs' layout:"
-			" replacing it\n", pin);
-		if (unlink(pin))
-			err = -errno;
-	}
-	return err;
+	return unpin_unless_current(dp->skel->maps.tcp_outcomes, outcomes_current,
+				    "outcomes of an older customs (another value size)") ?:
+	       unpin_unless_current(dp->skel->maps.geo_live, geo_kernel_live_is_current,
+				    "no geo table of this customs' layout");
 }
 
 static int dp_size_maps(struct dp *dp, const struct dp_config *cfg)
@@ -454,8 +449,7 @@ int dp_open(struct dp **out, const struct dp_config *cfg)
 
 		snprintf(maps_dir, sizeof(maps_dir), "%s/maps", dp->pin_dir);
 		err = mkdir_p(maps_dir) ?: dp_set_pins(dp, &found) ?:
-		      dp_retire_old_outcomes(dp) ?: dp_retire_old_geo(dp) ?:
-		      dp_size_maps(dp, cfg);
+		      dp_retire_old_maps(dp) ?: dp_size_maps(dp, cfg);
 	}
 	if (err) {
 		pr_warn("dataplane: pin directory %s: %s\n", dp->pin_dir, strerror(-err));

@@ -71,11 +71,13 @@ cleanup:
 	return err;
 }
 
-/* The header of the table live in outer map live_fd: -ENOENT when none is. */
-static int live_header(int live_fd, union geo_block *blk, __u32 *max_entries)
+/*
+ * An fd of the table live in outer map live_fd, with its info: -ENOENT
+ * when none is, -EINVAL when its blocks are not GEO_BLOCK_SIZE.
+ */
+static int live_table(int live_fd, struct bpf_map_info *info)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), zero = 0, id;
+	__u32 len = sizeof(*info), zero = 0, id;
 	int fd, err;
 
 	if (bpf_map_lookup_elem(live_fd, &zero, &id))
@@ -83,11 +85,28 @@ static int live_header(int live_fd, union geo_block *blk, __u32 *max_entries)
 	fd = bpf_map_get_fd_by_id(id);
 	if (fd < 0)
 		return -errno;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
-	if (!err && info.value_size != GEO_BLOCK_SIZE)
+	memset(info, 0, sizeof(*info));
+	err = bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
+	if (!err && info->value_size != GEO_BLOCK_SIZE)
 		err = -EINVAL;
-	if (!err)
-		err = bpf_map_lookup_elem(fd, &zero, blk) ? -errno : 0;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* The header block of the table live in outer map live_fd, and its size in blocks. */
+static int live_header(int live_fd, union geo_block *blk, __u32 *max_entries)
+{
+	struct bpf_map_info info;
+	__u32 zero = 0;
+	int fd, err;
+
+	fd = live_table(live_fd, &info);
+	if (fd < 0)
+		return fd;
+	err = bpf_map_lookup_elem(fd, &zero, blk) ? -errno : 0;
 	*max_entries = info.max_entries;
 	close(fd);
 	return err;
@@ -123,24 +142,14 @@ int geo_kernel_live_is_current(int live_fd)
 
 int geo_kernel_view(const struct geo_maps *m, struct geo_table **out)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), zero = 0, id;
+	struct bpf_map_info info;
 	struct geo_table *t = NULL;
-	int fd = -1, err;
+	int fd, err = 0;
 	void *mem;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(m->live), &zero, &id))
-		return errno == ENOENT ? -ENOENT : -errno;
-	fd = bpf_map_get_fd_by_id(id);
+	fd = live_table(bpf_map__fd(m->live), &info);
 	if (fd < 0)
-		return -errno;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
-	if (err)
-		goto cleanup;
-	if (info.value_size != GEO_BLOCK_SIZE) {
-		err = -EINVAL;
-		goto cleanup;
-	}
+		return fd;
 	t = calloc(1, sizeof(*t));
 	if (!t) {
 		err = -ENOMEM;

@@ -432,7 +432,7 @@ static int tree_sizes(size_t n, __u32 leaf, __u32 fanout, __u32 sizes[GEO_V6_MAX
 
 static struct geo_v4_line *v4_line(union geo_block *img, __u32 line)
 {
-	return &img[GEO_V4_TREE_BASE + line / GEO_V4_PER_BLOCK].v4[line % GEO_V4_PER_BLOCK];
+	return &img[geo_v4_line_block(line)].v4[geo_v4_line_slot(line)];
 }
 
 /*
@@ -756,7 +756,8 @@ static void fill_v6x(union geo_block *img, const struct geo_header *h,
 
 static int table_compile(struct geo_table *t)
 {
-	__u32 csizes[GEO_V6_MAX_DEPTH], xsizes[GEO_V6_MAX_DEPTH], lines, trees, next, r, cnodes = 0;
+	__u32 csizes[GEO_V6_MAX_DEPTH], xsizes[GEO_V6_MAX_DEPTH], lines, trees, v4_blocks, next, r;
+	__u32 cnodes = 0;
 	struct v4_keys *k4 = NULL;
 	struct geo_list exc = {};
 	struct clist c = {};
@@ -772,6 +773,8 @@ static int table_compile(struct geo_table *t)
 	if (!k4)
 		return -ENOMEM;
 	v4_trees(NULL, &t->fam[GEO_V4], k4, &lines, &trees);
+	/* The first block past the IPv4 trees' last line. */
+	v4_blocks = geo_v4_line_block(lines + GEO_V4_PER_BLOCK - 1);
 	err = split_v6(&t->fam[GEO_V6], &c, &exc);
 	if (err)
 		goto cleanup;
@@ -796,8 +799,7 @@ static int table_compile(struct geo_table *t)
 	}
 	v6x_build(&x);
 	err = -E2BIG;
-	n_blocks = GEO_V4_TREE_BASE + (lines + GEO_V4_PER_BLOCK - 1) / GEO_V4_PER_BLOCK +
-		   GEO_V6X_TOP_BLOCKS + x.nsub +
+	n_blocks = v4_blocks + GEO_V6X_TOP_BLOCKS + x.nsub +
 		   (cnodes + GEO_V6C_PER_BLOCK - 1) / GEO_V6C_PER_BLOCK;
 	for (r = 0; r < (__u32)xdepth; r++)
 		n_blocks += xsizes[r];
@@ -813,7 +815,7 @@ static int table_compile(struct geo_table *t)
 	h->v4_lines = lines;
 	h->v4_trees = trees;
 	h->v6c_depth = (__u32)cdepth;
-	h->v6x_block = GEO_V4_TREE_BASE + (lines + GEO_V4_PER_BLOCK - 1) / GEO_V4_PER_BLOCK;
+	h->v6x_block = v4_blocks;
 	h->v6x_sub = x.nsub;
 	h->v6c_block = h->v6x_block + GEO_V6X_TOP_BLOCKS + x.nsub;
 	h->v6c_count = (__u32)c.n;
@@ -878,7 +880,7 @@ static __u16 mirror_v4(const union geo_block *img, __u32 host)
 	line = e & GEO_V4_LINE_MASK;
 	depth = (e >> GEO_V4_DEPTH_SHIFT) & (GEO_V4_MAX_DEPTH - 1);
 	for (level = 0;; level++) {
-		l = &img[GEO_V4_TREE_BASE + line / GEO_V4_PER_BLOCK].v4[line % GEO_V4_PER_BLOCK];
+		l = &img[geo_v4_line_block(line)].v4[geo_v4_line_slot(line)];
 		i = geo_v4_rank(l->key, host & 0xffff);
 		if (level >= depth)
 			return l->cc[i];
